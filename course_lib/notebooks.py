@@ -1,0 +1,251 @@
+"""Generate lesson notebooks from solution notebooks, and find notebooks in the course tree.
+
+Layout (see COURSE_DESIGN.md)::
+
+    solutions/{pytorch,tensorflow}/NN_topic.ipynb   source of truth, committed with outputs
+    lessons/{pytorch,tensorflow}/NN_topic.ipynb     generated here: no outputs, exercise stubs
+
+A lesson is a pure function of its solution (:func:`make_lesson`), serialized
+deterministically (:func:`write_notebook`), so ``build`` twice changes nothing and
+``build --check`` can tell whether the committed lessons are in sync.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+TRACKS = ("pytorch", "tensorflow")
+KINDS = ("solutions", "lessons")
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+CODE_STUB = "# YOUR CODE HERE"
+RAISE_STUB = 'raise NotImplementedError("Exercise: replace this line with your code")'
+MARKDOWN_STUB = "YOUR ANSWER HERE"
+
+LESSON_KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+
+# A column-0 assignment to a simple name: "x = ...", "x: int = ..." (not "x == y", not "x += 1").
+_ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=]*)?=(?!=)")
+
+
+# --------------------------------------------------------------------------- lesson generation
+
+def make_lesson(nb, name: str = "notebook"):
+    """Return the lesson made from solution notebook ``nb`` (``nb`` itself is not modified).
+
+    Outputs, execution counts, cell metadata other than ``tags``, papermill's
+    ``injected-parameters`` cells and notebook metadata other than a generic Python 3
+    kernelspec are dropped; ``### BEGIN SOLUTION`` .. ``### END SOLUTION`` blocks become
+    stubs. ``name`` is only used in error messages (e.g. the solution's path).
+    """
+    nb = copy.deepcopy(nb)
+    cells = []
+    for index, cell in enumerate(nb.cells):
+        tags = list(cell.get("metadata", {}).get("tags", []))
+        if "injected-parameters" in tags:
+            continue
+        cell.metadata = nbformat.NotebookNode({"tags": tags} if tags else {})
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        source = _source_text(cell.source)
+        if cell.cell_type in ("code", "markdown"):
+            try:
+                cell.source = _replace_solutions(source, cell.cell_type)
+            except ValueError as e:
+                raise ValueError(f"{name}: cell {index}: {e}") from None
+        _ensure_id(nb, cell, index)
+        cells.append(cell)
+    nb.cells = cells
+    nb.metadata = nbformat.NotebookNode({
+        "kernelspec": dict(LESSON_KERNELSPEC),
+        "language_info": {"name": "python"},
+    })
+    return nb
+
+
+def _source_text(source) -> str:
+    # Sources are strings once read by nbformat; a notebook built from raw JSON may hold lists.
+    return "".join(source) if isinstance(source, list) else source
+
+
+def _ensure_id(nb, cell, index: int) -> None:
+    """Give a cell of an nbformat >= 4.5 notebook that lacks an id a deterministic one.
+
+    nbformat 4.5 requires ids; if one is missing, ``nbformat.writes`` would invent a
+    random one and every build would differ. Older notebooks keep having none.
+    """
+    if "id" not in cell and (nb.get("nbformat", 4), nb.get("nbformat_minor", 0)) >= (4, 5):
+        cell["id"] = f"cell-{index}"
+
+
+def _replace_solutions(source: str, cell_type: str) -> str:
+    """Replace every solution block of one cell's source by its stub."""
+    lines = source.split("\n")
+    out: list[str] = []
+    block: list[str] | None = None  # lines of the open block, None outside a block
+    indent = ""
+    begin_line = 0
+    for lineno, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if stripped.startswith(BEGIN):
+            if block is not None:
+                raise ValueError(f"{BEGIN!r} on line {lineno} inside the block opened on line {begin_line}"
+                                 f" (missing {END!r})")
+            block, begin_line = [], lineno
+            indent = line[: len(line) - len(line.lstrip())]
+        elif stripped.startswith(END):
+            if block is None:
+                raise ValueError(f"{END!r} on line {lineno} without a {BEGIN!r} before it")
+            out.extend(_stub(block, indent, cell_type))
+            block = None
+        elif block is not None:
+            block.append(line)
+        else:
+            out.append(line)
+    if block is not None:
+        raise ValueError(f"{BEGIN!r} on line {begin_line} has no matching {END!r}")
+    return "\n".join(out)
+
+
+def _stub(block: list[str], indent: str, cell_type: str) -> list[str]:
+    """The lines that stand in for one solution block."""
+    if cell_type == "markdown":
+        return [indent + MARKDOWN_STUB]
+    if indent:
+        # Inside a function body: the stub must stay valid Python there, and fail loudly.
+        return [indent + CODE_STUB, indent + RAISE_STUB]
+    # Top level: leave placeholders so later cells that use the names still parse and run.
+    names: list[str] = []
+    for line in block:
+        match = _ASSIGNMENT.match(line)
+        if match and match.group(1) not in names:
+            names.append(match.group(1))
+    if not names:
+        return [CODE_STUB]
+    return [f"{name} = None  {CODE_STUB}" for name in names]
+
+
+# --------------------------------------------------------------------------- reading and writing
+
+def read_notebook(path):
+    """Read a notebook without letting nbformat invent random cell ids (keeps builds stable)."""
+    text = Path(path).read_text(encoding="utf-8")
+    data = json.loads(text)
+    if data.get("nbformat") != 4:
+        # Old major versions need nbformat's converter; ids do not exist there anyway.
+        return nbformat.reads(text, as_version=4)
+    # nbformat.reads minus validation, which would fill in missing ids at random.
+    return nbformat.v4.nbjson.JSONReader().to_notebook(data)
+
+
+def serialize(nb) -> bytes:
+    """Deterministic bytes of ``nb``: nbformat's JSON with exactly one trailing newline."""
+    return (nbformat.writes(nb, version=4).rstrip("\n") + "\n").encode("utf-8")
+
+
+def write_notebook(nb, path) -> bool:
+    """Write ``nb`` to ``path`` only if the bytes differ (keeps mtimes stable); True if written."""
+    path = Path(path)
+    data = serialize(nb)
+    if path.exists() and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Write beside the target, then rename: an interrupted write never leaves half a notebook.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+# --------------------------------------------------------------------------- paths
+
+def lesson_path(solution_path, root) -> Path:
+    """``root/solutions/X/Y.ipynb`` -> ``root/lessons/X/Y.ipynb`` (``solution_path`` may be relative to root)."""
+    root = Path(root).resolve()
+    path = Path(solution_path)
+    path = (path if path.is_absolute() else root / path).resolve()
+    try:
+        rel = path.relative_to(root / "solutions")
+    except ValueError:
+        raise ValueError(f"{solution_path} is not under {root / 'solutions'}") from None
+    return root / "lessons" / rel
+
+
+def solution_path(lesson, root) -> Path:
+    """``root/lessons/X/Y.ipynb`` -> ``root/solutions/X/Y.ipynb``."""
+    root = Path(root).resolve()
+    path = Path(lesson)
+    path = (path if path.is_absolute() else root / path).resolve()
+    try:
+        rel = path.relative_to(root / "lessons")
+    except ValueError:
+        raise ValueError(f"{lesson} is not under {root / 'lessons'}") from None
+    return root / "solutions" / rel
+
+
+def _choices(value: str, valid: tuple, what: str) -> tuple:
+    """``value`` as a tuple of valid choices ("all" means every one); a clear error otherwise."""
+    if value == "all":
+        return valid
+    if value not in valid:
+        raise ValueError(f"unknown {what} {value!r}; valid: {', '.join(valid + ('all',))}")
+    return (value,)
+
+
+def discover(root, kind: str = "solutions", track: str = "all", only: str | None = None) -> list[Path]:
+    """Notebooks under ``root``, ordered by kind, track, then file name.
+
+    ``kind``: solutions, lessons or all; ``track``: pytorch, tensorflow or all;
+    ``only``: keep paths whose POSIX path relative to ``root`` contains this substring.
+    """
+    root = Path(root).resolve()
+    found = []
+    for k in _choices(kind, KINDS, "kind"):
+        for t in _choices(track, TRACKS, "track"):
+            for path in sorted((root / k / t).glob("*.ipynb")):
+                if only is None or only in path.relative_to(root).as_posix():
+                    found.append(path)
+    return found
+
+
+# --------------------------------------------------------------------------- build
+
+def orphans(root) -> list[Path]:
+    """Lessons whose solution notebook does not exist."""
+    root = Path(root)
+    return [p for p in discover(root, "lessons") if not solution_path(p, root).exists()]
+
+
+def build(root, check: bool = False) -> list[Path]:
+    """Regenerate every lesson from its solution; return the lessons that were stale.
+
+    With ``check=False`` the stale lessons are written. With ``check=True`` nothing is
+    written, and lessons without a solution (orphans) count as stale too.
+    """
+    root = Path(root).resolve()
+    stale = []
+    for solution in discover(root, "solutions"):
+        rel = solution.relative_to(root).as_posix()
+        lesson = make_lesson(read_notebook(solution), name=rel)
+        target = lesson_path(solution, root)
+        if target.exists() and target.read_bytes() == serialize(lesson):
+            continue
+        stale.append(target)
+        if not check:
+            write_notebook(lesson, target)
+    if check:
+        stale.extend(orphans(root))
+    return stale
