@@ -1,0 +1,164 @@
+"""Training loops, losses and sampling for the PyTorch track.
+
+The data set lives on the device as one tensor; batches are index arrays from
+:func:`course_lib.data.batch_indices` and noise comes from NumPy, so both tracks see the
+same batches and the same noise for a given seed.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .. import data
+from ..progress import progress
+
+DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def to_numpy(t) -> np.ndarray:
+    return t.detach().cpu().numpy()
+
+
+def to_tensor(a) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(a, dtype=np.float32), device=DEVICE)
+
+
+def reparameterize(mu, logvar, eps):
+    """z = mu + sigma * eps with sigma = exp(logvar / 2): differentiable in mu and logvar."""
+    return mu + torch.exp(0.5 * logvar) * eps
+
+
+def negative_elbo(x, logits, mu, logvar):
+    """Per example, in nats: Bernoulli reconstruction (summed over pixels) + KL(q(z|x) || N(0, I))."""
+    rec = F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=1)
+    kl = -0.5 * (1.0 + logvar - mu.pow(2) - logvar.exp()).sum(dim=1)
+    return rec + kl
+
+
+def _vae_loss(model, x, eps, reparam, nelbo):
+    mu, logvar = model.encode(x)
+    return nelbo(x, model.decode(reparam(mu, logvar, eps)), mu, logvar)
+
+
+def test_negative_elbo(model, x, seed: int = 0, n_samples: int = 10) -> float:
+    """Mean negative ELBO in nats over ``x``, averaged over ``n_samples`` noise draws."""
+    x = to_tensor(x)
+    rng = np.random.default_rng(seed)
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        vals = [_vae_loss(model, x, to_tensor(data.noise(len(x), model.z_dim, rng)), reparameterize, negative_elbo)
+                .mean().item() for _ in range(n_samples)]
+    model.train(was_training)
+    return float(np.mean(vals))
+
+
+def _adam(params, lr, betas=(0.9, 0.999), weight_decay=0.0):
+    # eps=1e-8 stated explicitly: Keras' default is 1e-7, and both tracks should match.
+    return torch.optim.Adam(params, lr=lr, betas=tuple(betas), eps=1e-8, weight_decay=weight_decay)
+
+
+def train_vae(model, x_train, steps: int, batch_size: int, lr: float, seed: int, x_val=None,
+              eval_every: int = 250, reparameterize_fn=None, negative_elbo_fn=None, optimizer=None,
+              desc: str = "VAE"):
+    """Minimise the mean negative ELBO with Adam. Returns a history dict.
+
+    ``history["step"]``, ``["loss"]`` (mean training nELBO since the last record) and, when
+    ``x_val`` is given, ``["val_loss"]`` (validation nELBO). ``reparameterize_fn`` and
+    ``negative_elbo_fn`` let a notebook train with the learner's own functions.
+    """
+    reparam = reparameterize_fn or reparameterize
+    nelbo = negative_elbo_fn or negative_elbo
+    model.to(DEVICE)
+    x_all = to_tensor(x_train)
+    opt = optimizer or _adam(model.parameters(), lr)
+    batches = data.batch_indices(len(x_all), batch_size, seed)
+    rng = np.random.default_rng(seed + 1)
+    history = {"step": [], "loss": []} | ({"val_loss": []} if x_val is not None else {})
+    running, count = 0.0, 0
+    model.train()
+    bar = progress(range(1, steps + 1), desc=desc)
+    for step in bar:
+        x = x_all[torch.from_numpy(next(batches)).to(DEVICE)]
+        loss = _vae_loss(model, x, to_tensor(data.noise(len(x), model.z_dim, rng)), reparam, nelbo).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        running, count = running + loss.item(), count + 1
+        if step % eval_every == 0 or step == steps:
+            history["step"].append(step)
+            history["loss"].append(running / count)
+            running, count = 0.0, 0
+            if x_val is not None:
+                history["val_loss"].append(test_negative_elbo(model, x_val, seed=0, n_samples=1))
+            bar.set_postfix(loss=f"{history['loss'][-1]:.1f}")
+    model.eval()
+    return history
+
+
+def train_gan(G, D, x_train, steps: int, batch_size: int, lr: float, seed: int, betas=(0.5, 0.999),
+              lr_d: float | None = None, eval_every: int = 250, eval_fn=None, desc: str = "GAN"):
+    """Non-saturating GAN: one discriminator step, then one generator step, per batch.
+
+    Returns ``history`` with ``step``, ``d_loss``, ``g_loss`` (means since the last record)
+    and, if ``eval_fn(G) -> dict`` is given, one list per key it returns.
+    """
+    G.to(DEVICE), D.to(DEVICE)
+    x_all = to_tensor(x_train)
+    opt_g = _adam(G.parameters(), lr, betas)
+    opt_d = _adam(D.parameters(), lr_d or lr, betas)
+    batches = data.batch_indices(len(x_all), batch_size, seed)
+    rng = np.random.default_rng(seed + 1)
+    history = {"step": [], "d_loss": [], "g_loss": []}
+    sums = np.zeros(2)
+    count = 0
+    G.train(), D.train()
+    bar = progress(range(1, steps + 1), desc=desc)
+    for step in bar:
+        real = x_all[torch.from_numpy(next(batches)).to(DEVICE)]
+        z = to_tensor(data.noise(len(real), G.z_dim, rng))
+        fake = G(z)
+        # Discriminator: real -> 1, fake -> 0, written with softplus on logits (stable BCE).
+        d_loss = F.softplus(-D(real)).mean() + F.softplus(D(fake.detach())).mean()
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt_d.step()
+        # Generator, non-saturating: maximise log D(G(z)) rather than minimise log(1 - D(G(z))).
+        g_loss = F.softplus(-D(fake)).mean()
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_g.step()
+        sums += (d_loss.item(), g_loss.item())
+        count += 1
+        if step % eval_every == 0 or step == steps:
+            history["step"].append(step)
+            history["d_loss"].append(sums[0] / count)
+            history["g_loss"].append(sums[1] / count)
+            sums[:], count = 0.0, 0
+            if eval_fn is not None:
+                for k, v in eval_fn(G).items():
+                    history.setdefault(k, []).append(v)
+                G.train()
+            bar.set_postfix(d=f"{history['d_loss'][-1]:.2f}", g=f"{history['g_loss'][-1]:.2f}")
+    G.eval(), D.eval()
+    return history
+
+
+def _sample(fn, module, n, seed, z_dim):
+    was_training = module.training
+    module.eval()
+    with torch.no_grad():
+        out = to_numpy(fn(to_tensor(data.noise(n, z_dim, seed))))
+    module.train(was_training)
+    return out
+
+
+def sample_gan(G, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` generator samples as a NumPy array, from NumPy noise with ``seed``."""
+    return _sample(G, G, n, seed, G.z_dim)
+
+
+def sample_vae(model, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` VAE samples: the decoder's pixel means sigmoid(logits) for z ~ N(0, I)."""
+    return _sample(lambda z: torch.sigmoid(model.decode(z)), model, n, seed, model.z_dim)
