@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
 import tempfile
 from pathlib import Path
@@ -39,10 +40,17 @@ def record(path, metric: str, lower_is_better: bool, variants: dict, **extra) ->
     ``variants`` maps a variant name to one value per seed. Returns the dict, so a
     notebook can show it whether or not ``RESULTS_PATH`` was given.
     """
+    def number(name, v):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise ValueError(f"variant {name!r} holds {v!r}; every value must be a finite number")
+        return float(v)
+
+    if not isinstance(variants, dict):
+        raise ValueError(f"variants must map a variant name to one value per seed, got {type(variants).__name__}")
     results = {
         "metric": metric,
-        "lower_is_better": bool(lower_is_better),
-        "variants": {str(k): [float(v) for v in vals] for k, vals in variants.items()},
+        "lower_is_better": lower_is_better,
+        "variants": {str(k): [number(k, v) for v in vals] for k, vals in variants.items()},
         **extra,
     }
     validate(results)

@@ -8,7 +8,13 @@ on op determinism and GPU memory growth. Start every notebook with
 from __future__ import annotations
 
 import os
+import sys
+import warnings
 
+if "tensorflow" in sys.modules:
+    warnings.warn("TensorFlow was imported before course_lib.tensorflow, so its log level and oneDNN "
+                  "settings come too late (results may differ slightly between runs). Import "
+                  "course_lib.tensorflow first, then restart the kernel.", stacklevel=2)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")    # no C++ INFO/WARNING walls
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")   # oneDNN reorders float sums: results drift
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # Keras 3 could pick another backend
