@@ -35,7 +35,7 @@ _LESSONS = {
             "batch_size": 64,
             "vae_hidden": (256, 128), "vae_z_dim": 8, "vae_lr": 1e-3,
             "gan_hidden": (128, 256), "gan_z_dim": 16, "gan_lr": 5e-4, "gan_betas": (0.5, 0.999),
-            "toy_mixture": "ring8", "toy_hidden": (128, 128), "toy_z_dim": 4, "toy_lr": 5e-4,
+            "toy_mixture": "ring8", "toy_hidden": (128, 128), "toy_z_dim": 4, "toy_lr": 1e-3,
             "toy_betas": (0.5, 0.999), "toy_batch_size": 256, "toy_eval_samples": 2000,
             "eval_every": 250, "elbo_samples": 10,
         },
