@@ -172,28 +172,26 @@ def write_notebook(nb, path) -> bool:
 
 # --------------------------------------------------------------------------- paths
 
-def lesson_path(solution_path, root) -> Path:
-    """``root/solutions/X/Y.ipynb`` -> ``root/lessons/X/Y.ipynb`` (``solution_path`` may be relative to root)."""
+def _counterpart(path, root, src: str, dst: str) -> Path:
+    """``root/<src>/X/Y.ipynb`` -> ``root/<dst>/X/Y.ipynb`` (``path`` may be relative to root)."""
     root = Path(root).resolve()
-    path = Path(solution_path)
-    path = (path if path.is_absolute() else root / path).resolve()
+    given = Path(path)
+    absolute = (given if given.is_absolute() else root / given).resolve()
     try:
-        rel = path.relative_to(root / "solutions")
+        rel = absolute.relative_to(root / src)
     except ValueError:
-        raise ValueError(f"{solution_path} is not under {root / 'solutions'}") from None
-    return root / "lessons" / rel
+        raise ValueError(f"{path} is not under {root / src}") from None
+    return root / dst / rel
+
+
+def lesson_path(solution_path, root) -> Path:
+    """``root/solutions/X/Y.ipynb`` -> ``root/lessons/X/Y.ipynb``."""
+    return _counterpart(solution_path, root, "solutions", "lessons")
 
 
 def solution_path(lesson, root) -> Path:
     """``root/lessons/X/Y.ipynb`` -> ``root/solutions/X/Y.ipynb``."""
-    root = Path(root).resolve()
-    path = Path(lesson)
-    path = (path if path.is_absolute() else root / path).resolve()
-    try:
-        rel = path.relative_to(root / "lessons")
-    except ValueError:
-        raise ValueError(f"{lesson} is not under {root / 'lessons'}") from None
-    return root / "solutions" / rel
+    return _counterpart(lesson, root, "lessons", "solutions")
 
 
 def _choices(value: str, valid: tuple, what: str) -> tuple:
