@@ -48,7 +48,7 @@ test: venv
 		-n $(JOBS) --dist loadfile
 
 course: venv
-	$(PY) -m course_lib run --budget auto --kind solutions --track all --out build
+	$(PY) -m course_lib run --budget auto --kind solutions --track all --jobs $(JOBS) --out build
 
 lab: venv
 	$(VENV)/bin/jupyter lab

@@ -40,8 +40,8 @@ _LESSONS = {
             "eval_every": 250, "elbo_samples": 10,
         },
         "smoke": {"seeds": (0, 1), "vae_steps": 40, "gan_steps": 40, "toy_steps": 40, "eval_every": 20},
-        "cpu": {"seeds": (0, 1, 2), "vae_steps": 3000, "gan_steps": 4000, "toy_steps": 2500},
-        "gpu": {"seeds": (0, 1, 2, 3, 4), "vae_steps": 10000, "gan_steps": 15000, "toy_steps": 8000,
+        "cpu": {"seeds": (0, 1, 2, 3, 4), "vae_steps": 3000, "gan_steps": 4000, "toy_steps": 2500},
+        "gpu": {"seeds": tuple(range(8)), "vae_steps": 10000, "gan_steps": 15000, "toy_steps": 8000,
                 "eval_every": 500},
     },
 }

@@ -86,3 +86,9 @@ def test_lessons_have_stubs_and_no_outputs(path):
     assert all(not c.outputs and c.execution_count is None for c in code)
     text = "\n".join(c.source for c in code)
     assert BEGIN not in text and "NotImplementedError" in text
+
+
+def test_lessons_are_in_sync_with_solutions():
+    from course_lib.notebooks import build
+    stale = build(ROOT, check=True)
+    assert not stale, "stale lessons (run: python -m course_lib build): " + ", ".join(_id(p) for p in stale)
