@@ -42,7 +42,7 @@ $(STAMP): pyproject.toml requirements-lock.txt
 #    --dist loadfile keeps all cells of a notebook, in order, on one worker.
 test: venv
 	$(PY) -m course_lib build --check
-	COURSE_BUDGET=smoke MPLBACKEND=Agg $(PY) -m pytest tests -n $(JOBS)
+	COURSE_BUDGET=smoke MPLBACKEND=Agg $(PY) -m pytest tests -n $(JOBS) --durations=12
 	COURSE_BUDGET=smoke COURSE_PROGRESS=0 PYTHONHASHSEED=0 $(PY) -m pytest solutions \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=$(NBVAL_CELL_TIMEOUT) \
 		-n $(JOBS) --dist loadfile
