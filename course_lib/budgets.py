@@ -44,6 +44,70 @@ _LESSONS = {
         "gpu": {"seeds": tuple(range(8)), "vae_steps": 10000, "gan_steps": 15000, "toy_steps": 8000,
                 "eval_every": 500},
     },
+    "01_regularization": {
+        "common": {
+            "n_small": 200, "batch_size": 32, "vae_hidden": (256, 128), "vae_z_dim": 16, "vae_lr": 2e-3,
+            "wd_l2": 1e-2, "wd_adamw": 1.0, "dropout": 0.2, "elbo_samples": 10,
+            "gan_hidden": (128, 256), "gan_z_dim": 16, "gan_lr": 5e-4, "gan_betas": (0.5, 0.999), "d_dropout": 0.3,
+        },
+        "smoke": {"seeds": (0, 1), "vae_steps": 30, "eval_every": 10, "gan_steps": 30, "gan_eval_every": 10},
+        "cpu": {"seeds": (0, 1, 2), "vae_steps": 2500, "eval_every": 125, "gan_steps": 2000, "gan_eval_every": 100},
+        "gpu": {"seeds": (0, 1, 2, 3, 4), "vae_steps": 8000, "eval_every": 250, "gan_steps": 6000,
+                "gan_eval_every": 250},
+    },
+    "02_early_stopping": {
+        "common": {
+            "batch_size": 24, "n_small": 120, "vae_hidden": (256, 128), "vae_z_dim": 16, "vae_lr": 2e-3,
+            "patience": 30, "min_delta": 0.02, "val_samples": 2, "seed_check_every": 10, "elbo_samples": 10,
+            "gan_batch_size": 64, "gan_hidden": (128, 256), "gan_z_dim": 16, "gan_lr": 5e-4, "gan_betas": (0.5, 0.999),
+            "gan_patience": 6, "resume_epochs": 60, "crash_epoch": 25,
+        },
+        "smoke": {"seeds": (0, 1), "max_epochs": 12, "patience": 3, "gan_steps": 40, "gan_eval_every": 10,
+                  "gan_patience": 2, "resume_epochs": 6, "crash_epoch": 3},
+        "cpu": {"seeds": (0, 1, 2), "max_epochs": 500, "gan_steps": 3000, "gan_eval_every": 150},
+        "gpu": {"seeds": (0, 1, 2, 3, 4), "max_epochs": 800, "gan_steps": 10000, "gan_eval_every": 250},
+    },
+    "03_lr_schedules": {
+        "common": {
+            "batch_size": 64, "vae_hidden": (256, 128), "vae_z_dim": 8, "elbo_samples": 10,
+            # a large base rate: where a schedule matters (the baseline's 1e-3 barely moves here)
+            "vae_lr": 6e-3, "milestones": (0.5, 0.75), "gamma": 0.5, "warmup_frac": 0.1, "min_lr": 0.0,
+            "plateau_factor": 0.5, "plateau_patience": 2, "plateau_min_delta": 0.0,
+            "gan_hidden": (128, 256), "gan_z_dim": 16, "gan_betas": (0.5, 0.999),
+            "gan_lr_g": 2e-4, "ttur_ratio": 4.0,
+        },
+        "smoke": {"seeds": (0, 1), "vae_steps": 40, "eval_every": 10, "gan_steps": 30},
+        "cpu": {"seeds": (0, 1, 2), "vae_steps": 1500, "eval_every": 100, "gan_steps": 2000},
+        "gpu": {"seeds": (0, 1, 2, 3, 4), "vae_steps": 6000, "eval_every": 250, "gan_steps": 8000},
+    },
+    "04_batch_norm": {
+        "common": {
+            "batch_size": 64, "gan_hidden": (128, 256), "gan_z_dim": 16, "gan_lr": 5e-4, "gan_betas": (0.5, 0.999),
+            "n_eval_points": 4, "lag_momentum": 0.001, "warmup_batches": 50,
+        },
+        "smoke": {"seeds": (0, 1), "gan_steps": 40},
+        "cpu": {"seeds": (0, 1, 2), "gan_steps": 1500},
+        "gpu": {"seeds": (0, 1, 2, 3, 4), "gan_steps": 6000},
+    },
+    "05_gradient_penalty": {
+        "common": {
+            # 2-D mixtures: every variant gets the same generator steps; WGANs take n_critic critic steps each.
+            # The headline is the first mixture in toy_mixtures (ring8 at cpu: grid25 needs far more steps).
+            "toy_hidden": (64, 64), "toy_z_dim": 4, "toy_batch_size": 128,
+            "gan_betas": (0.5, 0.9), "clip_betas": (0.0, 0.9), "gp_betas": (0.5, 0.9),
+            "n_critic": 5, "clip": 0.01, "gp_lambda": 10.0, "r1_gammas": (0.1, 1.0, 10.0),
+            "toy_eval_samples": 2000, "field_lim": 3.0, "field_n": 61,
+            # digits (FCD): a standard GAN against WGAN-GP, with a LayerNorm critic, at equal critic updates
+            "img_hidden": (128, 256), "img_critic_hidden": (256, 128), "img_z_dim": 16, "img_batch_size": 64,
+            "img_lr": 5e-4,
+        },
+        "smoke": {"seeds": (0, 1), "toy_mixtures": ("ring8", "grid25"), "toy_steps": 20, "toy_lr": 3e-3,
+                  "r1_check_steps": 10, "img_seeds": (0, 1), "img_steps": 6},
+        "cpu": {"seeds": (0, 1, 2, 3, 4), "toy_mixtures": ("ring8",), "toy_steps": 500, "toy_lr": 3e-3,
+                "r1_check_steps": 500, "img_seeds": (0, 1, 2), "img_steps": 200},
+        "gpu": {"seeds": tuple(range(8)), "toy_mixtures": ("grid25", "ring8"), "toy_steps": 4000, "toy_lr": 1e-3,
+                "r1_check_steps": 1500, "img_seeds": (0, 1, 2, 3, 4), "img_steps": 2000},
+    },
 }
 
 LESSONS = tuple(_LESSONS)

@@ -63,12 +63,17 @@ def _apply(opt, tape, loss, variables):
 
 def train_vae(model, x_train, steps: int, batch_size: int, lr: float, seed: int, x_val=None,
               eval_every: int = 250, reparameterize_fn=None, negative_elbo_fn=None, optimizer=None,
-              desc: str = "VAE"):
+              desc: str = "VAE", on_eval=None, record_lr: bool = False, penalty_fn=None):
     """Minimise the mean negative ELBO with Adam. Returns a history dict.
 
     ``history["step"]``, ``["loss"]`` (mean training nELBO since the last record) and, when
     ``x_val`` is given, ``["val_loss"]`` (validation nELBO). ``reparameterize_fn`` and
     ``negative_elbo_fn`` let a notebook train with the learner's own functions.
+    A schedule travels inside ``optimizer`` (a ``LearningRateSchedule`` as its learning rate,
+    evaluated at ``optimizer.iterations``); ``on_eval(history)`` runs after each record (e.g. to
+    ``optimizer.learning_rate.assign(...)`` on a plateau); ``record_lr`` adds ``history["lr"]``.
+    ``penalty_fn(model)``, when given, is added to the loss that is minimised (e.g. an L2 penalty);
+    ``history["loss"]`` stays the nELBO alone.
     """
     reparam = reparameterize_fn or reparameterize
     nelbo = negative_elbo_fn or negative_elbo
@@ -81,12 +86,15 @@ def train_vae(model, x_train, steps: int, batch_size: int, lr: float, seed: int,
         x = tf.gather(x_all, idx)
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(_vae_loss(model, x, eps, reparam, nelbo, training=True))
-        _apply(opt, tape, loss, model.trainable_variables)
+            objective = loss if penalty_fn is None else loss + penalty_fn(model)
+        _apply(opt, tape, objective, model.trainable_variables)
         return loss
 
     batches = data.batch_indices(len(x_train), batch_size, seed)
     rng = np.random.default_rng(seed + 1)
     history = {"step": [], "loss": []} | ({"val_loss": []} if x_val is not None else {})
+    if record_lr:
+        history["lr"] = []
     running, count = 0.0, 0
     bar = progress(range(1, steps + 1), desc=desc)
     for i in bar:
@@ -98,6 +106,10 @@ def train_vae(model, x_train, steps: int, batch_size: int, lr: float, seed: int,
             running, count = 0.0, 0
             if x_val is not None:
                 history["val_loss"].append(test_negative_elbo(model, x_val, seed=0, n_samples=1))
+            if record_lr:
+                history["lr"].append(float(opt.learning_rate))  # a schedule: its value at opt.iterations
+            if on_eval is not None:
+                on_eval(history)
             bar.set_postfix(loss=f"{history['loss'][-1]:.1f}")
     return history
 

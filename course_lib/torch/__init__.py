@@ -24,7 +24,15 @@ from .models import MLP, VAE, Discriminator, Generator, init_weights  # noqa: E4
 from .train import (  # noqa: E402,F401
     DEVICE, negative_elbo, reparameterize, sample_gan, sample_vae, test_negative_elbo, to_numpy, train_gan, train_vae,
 )
+from .early_stopping import (  # noqa: E402,F401
+    EarlyStopping, VAETrainer, load_checkpoint, save_checkpoint,
+)
+from .models import Critic  # noqa: E402,F401
+from .penalties import (  # noqa: E402,F401
+    clip_weights, gradient_norms, gradient_penalty, interpolate, interpolation_weights, r1_penalty,
+)
 
+from . import regularization  # noqa: E402,F401  (lesson 01)
 
 def seed_everything(seed: int) -> int:
     """Seed Python, NumPy and PyTorch, and make PyTorch's kernels deterministic."""

@@ -18,14 +18,24 @@ def init_weights(module: nn.Module) -> None:
 class MLP(nn.Sequential):
     """Linear layers with an activation between them (none after the last)."""
 
-    def __init__(self, sizes, activation=nn.ReLU):
+    def __init__(self, sizes, activation=nn.ReLU, dropout: float = 0.0, norm: str | None = None):
         if len(sizes) < 2:
             raise ValueError(f"an MLP needs at least input and output sizes, got {sizes!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        if norm not in (None, "batch", "layer"):
+            raise ValueError(f"norm must be None, 'batch' or 'layer', got {norm!r}")
         layers = []
         for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(nn.Linear(a, b))
             if i < len(sizes) - 2:
+                if norm == "batch":  # lesson 04: between each hidden Linear and its activation
+                    layers.append(nn.BatchNorm1d(b))
+                elif norm == "layer":
+                    layers.append(nn.LayerNorm(b))
                 layers.append(activation())
+                if dropout > 0:  # after each hidden activation; none is added at 0 (lesson 00's nets)
+                    layers.append(nn.Dropout(dropout))
         super().__init__(*layers)
         self.apply(init_weights)
 
@@ -33,11 +43,11 @@ class MLP(nn.Sequential):
 class VAE(nn.Module):
     """Gaussian encoder q(z|x) and Bernoulli decoder p(x|z) that outputs logits."""
 
-    def __init__(self, x_dim: int = 64, z_dim: int = 8, hidden=(256, 128)):
+    def __init__(self, x_dim: int = 64, z_dim: int = 8, hidden=(256, 128), dropout: float = 0.0):
         super().__init__()
         self.z_dim = z_dim
-        self.encoder = MLP([x_dim, *hidden, 2 * z_dim])
-        self.decoder = MLP([z_dim, *reversed(hidden), x_dim])
+        self.encoder = MLP([x_dim, *hidden, 2 * z_dim], dropout=dropout)
+        self.decoder = MLP([z_dim, *reversed(hidden), x_dim], dropout=dropout)
 
     def encode(self, x):
         mu, logvar = self.encoder(x).chunk(2, dim=1)
@@ -50,12 +60,14 @@ class VAE(nn.Module):
 class Generator(nn.Module):
     """Noise to data: a sigmoid output for images in [0, 1], linear for 2-D points."""
 
-    def __init__(self, z_dim: int = 16, hidden=(128, 256), out_dim: int = 64, output: str = "sigmoid"):
+    def __init__(self, z_dim: int = 16, hidden=(128, 256), out_dim: int = 64, output: str = "sigmoid",
+                 norm: str | None = None):
         super().__init__()
         if output not in ("sigmoid", "linear"):
             raise ValueError(f"output must be 'sigmoid' or 'linear', got {output!r}")
         self.z_dim, self.output = z_dim, output
-        self.net = MLP([z_dim, *hidden, out_dim])
+        # norm (lesson 04): None, "batch" or "layer" after each hidden Linear, before the ReLU
+        self.net = MLP([z_dim, *hidden, out_dim], norm=norm)
 
     def forward(self, z):
         out = self.net(z)
@@ -68,6 +80,44 @@ class Discriminator(nn.Module):
     def __init__(self, in_dim: int = 64, hidden=(256, 128)):
         super().__init__()
         self.net = MLP([in_dim, *hidden, 1], activation=lambda: nn.LeakyReLU(0.2))
+
+    def forward(self, x):
+        return self.net(x).squeeze(1)
+
+
+# --- lessons 04/05: a critic with optional normalization layers and spectral norm ---------
+
+
+class Critic(nn.Module):
+    """Data to one score (a WGAN critic or a GAN discriminator's logit), shape ``(n,)``.
+
+    ``norm``: None, ``"batch"`` (BatchNorm1d) or ``"layer"`` (LayerNorm) after each hidden
+    Linear, before the LeakyReLU. With a gradient penalty use ``"layer"`` (or None): BatchNorm
+    in training mode mixes the samples of a batch, so the per-sample input gradients the
+    penalty constrains are no longer per sample. ``spectral=True`` wraps every Linear in
+    ``torch.nn.utils.parametrizations.spectral_norm`` (largest singular value ~1 per layer).
+    Weights are initialised as in :class:`MLP` (Glorot-uniform, zero biases).
+    """
+
+    def __init__(self, in_dim: int = 2, hidden=(128, 128), norm: str | None = None, spectral: bool = False,
+                 negative_slope: float = 0.2):
+        super().__init__()
+        if norm not in (None, "batch", "layer"):
+            raise ValueError(f"norm must be None, 'batch' or 'layer', got {norm!r}")
+        self.norm, self.spectral = norm, spectral
+        sizes = [in_dim, *hidden, 1]
+        layers = []
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            lin = nn.Linear(a, b)
+            init_weights(lin)
+            layers.append(nn.utils.parametrizations.spectral_norm(lin) if spectral else lin)
+            if i < len(sizes) - 2:
+                if norm == "batch":
+                    layers.append(nn.BatchNorm1d(b))
+                elif norm == "layer":
+                    layers.append(nn.LayerNorm(b))
+                layers.append(nn.LeakyReLU(negative_slope))
+        self.net = nn.Sequential(*layers)
 
     def forward(self, x):
         return self.net(x).squeeze(1)

@@ -61,12 +61,17 @@ def _adam(params, lr, betas=(0.9, 0.999), weight_decay=0.0):
 
 def train_vae(model, x_train, steps: int, batch_size: int, lr: float, seed: int, x_val=None,
               eval_every: int = 250, reparameterize_fn=None, negative_elbo_fn=None, optimizer=None,
-              desc: str = "VAE"):
+              desc: str = "VAE", scheduler=None, on_eval=None, record_lr: bool = False, penalty_fn=None):
     """Minimise the mean negative ELBO with Adam. Returns a history dict.
 
     ``history["step"]``, ``["loss"]`` (mean training nELBO since the last record) and, when
     ``x_val`` is given, ``["val_loss"]`` (validation nELBO). ``reparameterize_fn`` and
     ``negative_elbo_fn`` let a notebook train with the learner's own functions.
+    ``scheduler`` (a ``torch.optim.lr_scheduler`` built on ``optimizer``) is stepped once per
+    training step, after ``optimizer.step()``; ``on_eval(history)`` runs after each record (e.g.
+    to step a ``ReduceLROnPlateau`` on the validation loss); ``record_lr`` adds ``history["lr"]``.
+    ``penalty_fn(model)``, when given, is added to the loss that is minimised (e.g. an L2 penalty);
+    ``history["loss"]`` stays the nELBO alone.
     """
     reparam = reparameterize_fn or reparameterize
     nelbo = negative_elbo_fn or negative_elbo
@@ -76,6 +81,8 @@ def train_vae(model, x_train, steps: int, batch_size: int, lr: float, seed: int,
     batches = data.batch_indices(len(x_all), batch_size, seed)
     rng = np.random.default_rng(seed + 1)
     history = {"step": [], "loss": []} | ({"val_loss": []} if x_val is not None else {})
+    if record_lr:
+        history["lr"] = []
     running, count = 0.0, 0
     model.train()
     bar = progress(range(1, steps + 1), desc=desc)
@@ -83,8 +90,10 @@ def train_vae(model, x_train, steps: int, batch_size: int, lr: float, seed: int,
         x = x_all[torch.from_numpy(next(batches)).to(DEVICE)]
         loss = _vae_loss(model, x, to_tensor(data.noise(len(x), model.z_dim, rng)), reparam, nelbo).mean()
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        (loss if penalty_fn is None else loss + penalty_fn(model)).backward()
         opt.step()
+        if scheduler is not None:
+            scheduler.step()
         running, count = running + loss.item(), count + 1
         if step % eval_every == 0 or step == steps:
             history["step"].append(step)
@@ -92,6 +101,10 @@ def train_vae(model, x_train, steps: int, batch_size: int, lr: float, seed: int,
             running, count = 0.0, 0
             if x_val is not None:
                 history["val_loss"].append(test_negative_elbo(model, x_val, seed=0, n_samples=1))
+            if record_lr:
+                history["lr"].append(float(opt.param_groups[0]["lr"]))
+            if on_eval is not None:
+                on_eval(history)
             bar.set_postfix(loss=f"{history['loss'][-1]:.1f}")
     model.eval()
     return history

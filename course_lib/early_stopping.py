@@ -1,0 +1,215 @@
+"""Early stopping and checkpoints, the framework-neutral part (imports neither framework).
+
+* :class:`PatienceTracker`: the stopping rule. Feed it one validation value per evaluation;
+  it remembers the best value, counts evaluations without an improvement of more than
+  ``min_delta`` and says when that count reaches ``patience``. Keras'
+  ``keras.callbacks.EarlyStopping`` follows the same rule.
+* :func:`should_stop` and :func:`best_step`: the same rule as pure functions of a history.
+* :func:`seed_criterion`: the seed document's rule, kept to show what goes wrong with it.
+* :class:`BatchStream`: the minibatch order of :func:`course_lib.data.batch_indices`, with a
+  state that a checkpoint can store, so a resumed run sees the same batches.
+* :func:`atomic_write` and :func:`checkpoint_path`: write a checkpoint to a temporary file in
+  the target's folder, then rename it over the target; name checkpoints by lesson, track and seed.
+
+The framework packages wrap these: ``course_lib.torch.early_stopping`` and
+``course_lib.tensorflow.early_stopping`` (model weights, optimizer state, trainers).
+"""
+from __future__ import annotations
+
+import copy
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+MODES = ("min", "max")
+
+
+class PatienceTracker:
+    """Stop after ``patience`` evaluations in a row without an improvement of more than ``min_delta``.
+
+    ``update(value)`` returns True when training should stop. After each update,
+    ``improved`` says whether that value became the new best (save the weights then),
+    ``best`` and ``best_index`` (0-based, counting updates) name the best so far, and
+    ``wait`` counts the evaluations since. A NaN never counts as an improvement.
+    """
+
+    def __init__(self, patience: int, min_delta: float = 0.0, mode: str = "min"):
+        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 1:
+            raise ValueError(f"patience must be a positive integer, got {patience!r}")
+        if not isinstance(min_delta, (int, float, np.floating)) or not min_delta >= 0:
+            raise ValueError(f"min_delta must be a number >= 0 (an improvement threshold), got {min_delta!r}")
+        if mode not in MODES:
+            raise ValueError(f"mode must be 'min' (a loss) or 'max' (e.g. an accuracy), got {mode!r}")
+        self.patience, self.min_delta, self.mode = int(patience), float(min_delta), mode
+        self.best: float | None = None
+        self.best_index: int | None = None
+        self.wait = 0
+        self.count = 0
+        self.improved = False
+        self.stopped = False
+
+    def is_improvement(self, value: float) -> bool:
+        """Is ``value`` better than the best so far by more than ``min_delta``?"""
+        value = float(value)
+        if math.isnan(value):
+            return False
+        if self.best is None:
+            return True
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def update(self, value: float) -> bool:
+        """Record one evaluation; return True when training should stop."""
+        self.improved = self.is_improvement(value)
+        if self.improved:
+            self.best, self.best_index, self.wait = float(value), self.count, 0
+        else:
+            self.wait += 1
+        self.count += 1
+        self.stopped = self.wait >= self.patience
+        return self.stopped
+
+    def state_dict(self) -> dict:
+        return {k: getattr(self, k) for k in
+                ("patience", "min_delta", "mode", "best", "best_index", "wait", "count", "improved", "stopped")}
+
+    def load_state_dict(self, state: dict) -> None:
+        for k, v in state.items():
+            setattr(self, k, v)
+
+    def __repr__(self):
+        return (f"PatienceTracker(patience={self.patience}, min_delta={self.min_delta}, mode={self.mode!r}; "
+                f"best={self.best} at {self.best_index}, wait={self.wait})")
+
+
+def _run(values: Sequence[float], patience: int, min_delta: float) -> PatienceTracker:
+    tracker = PatienceTracker(patience, min_delta)
+    for v in values:
+        tracker.update(v)
+    return tracker
+
+
+def should_stop(history: dict, patience: int, min_delta: float = 0.0) -> bool:
+    """After the evaluations in ``history["val_loss"]`` (lower is better), stop now?
+
+    True when the last ``patience`` validation values all failed to beat the best
+    value before them by more than ``min_delta``.
+    """
+    return _run(history["val_loss"], patience, min_delta).stopped
+
+
+def best_step(val_losses: Sequence[float], min_delta: float = 0.0) -> int:
+    """Index of the evaluation whose weights restore-best brings back.
+
+    The weights are saved each time the validation loss improves on the best so far by
+    more than ``min_delta``, so this is the last such improvement (the same as Keras'
+    ``best_epoch``); with ``min_delta=0`` it is the first minimum.
+    """
+    if len(val_losses) == 0:
+        raise ValueError("no validation losses yet")
+    return _run(val_losses, 1, min_delta).best_index
+
+
+def seed_criterion(epoch: int, train_loader_loss: float, last_batch_loss: float, every: int = 10) -> bool:
+    """The seed document's rule, for comparison only: do not use it.
+
+    Every ``every`` epochs (including epoch 0) it recomputes the loss on the *training*
+    loader and stops when that exceeds the loss of the last training batch. No validation
+    data, no patience, no best weights: it compares two noisy estimates of the same thing.
+    """
+    return epoch % every == 0 and train_loader_loss > last_batch_loss
+
+
+# --- resumable data order and checkpoint files ------------------------------------------
+
+
+class BatchStream:
+    """Endless minibatch indices, the same sequence as :func:`course_lib.data.batch_indices`.
+
+    A fresh permutation each epoch, incomplete last batch dropped; unlike a generator its
+    position can be saved (:meth:`state_dict`) and restored, so a resumed run continues
+    with exactly the batches the uninterrupted run would have seen.
+    """
+
+    def __init__(self, n: int, batch_size: int, seed: int):
+        if batch_size > n:
+            raise ValueError(f"batch_size {batch_size} is larger than the data set ({n} rows)")
+        self.n, self.batch_size = int(n), int(batch_size)
+        self.rng = np.random.default_rng(seed)
+        self.perm = self.rng.permutation(self.n)
+        self.pos = 0
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return self.n // self.batch_size
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> np.ndarray:
+        if self.pos + self.batch_size > self.n:
+            self.perm, self.pos = self.rng.permutation(self.n), 0
+        out = self.perm[self.pos:self.pos + self.batch_size]
+        self.pos += self.batch_size
+        return out
+
+    def state_dict(self) -> dict:
+        return {"rng": copy.deepcopy(self.rng.bit_generator.state), "perm": self.perm.copy(), "pos": self.pos,
+                "n": self.n, "batch_size": self.batch_size}
+
+    def load_state_dict(self, state: dict) -> None:
+        if (state["n"], state["batch_size"]) != (self.n, self.batch_size):
+            raise ValueError(f"this stream has n={self.n}, batch_size={self.batch_size}; the state was saved with "
+                             f"n={state['n']}, batch_size={state['batch_size']}")
+        self.rng.bit_generator.state = copy.deepcopy(state["rng"])
+        self.perm, self.pos = np.array(state["perm"]), int(state["pos"])
+
+
+def rng_state(rng: np.random.Generator) -> dict:
+    """The state of a NumPy generator, to store in a checkpoint."""
+    return copy.deepcopy(rng.bit_generator.state)
+
+
+def set_rng_state(rng: np.random.Generator, state: dict) -> None:
+    rng.bit_generator.state = copy.deepcopy(state)
+
+
+def checkpoint_path(folder, lesson: str, track: str, seed: int, budget: str, tag: str = "run", suffix: str = ".ckpt"):
+    """``folder/<lesson>-<track>-<budget>-seed<seed>-<tag><suffix>``: one file per run, never shared."""
+    return Path(folder) / f"{lesson}-{track}-{budget}-seed{seed}-{tag}{suffix}"
+
+
+def atomic_write(path, write: Callable[[str], None]) -> Path:
+    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it to ``path``.
+
+    The rename (``os.replace``) is atomic on one file system, so ``path`` holds either the
+    old complete file or the new complete file, never half of one; if ``write`` fails, the
+    temporary file is removed and ``path`` is untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb") as f:  # make sure the bytes are on disk before the rename
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
+
+
+def check_meta(saved: dict, expected: dict, path) -> None:
+    """Refuse to resume from a checkpoint written by a different run (another seed, budget, track)."""
+    diff = {k: (saved.get(k), v) for k, v in expected.items() if saved.get(k) != v}
+    if diff:
+        detail = ", ".join(f"{k}: file has {a!r}, this run has {b!r}" for k, (a, b) in diff.items())
+        raise ValueError(f"{path} belongs to a different run ({detail}); pass another path or delete it")

@@ -1,0 +1,127 @@
+"""Gradient penalties for the TensorFlow track (lessons 04 and 05): WGAN-GP, R1, gradient-norm
+fields, WGAN weight clipping, and the checkers' TensorFlow side (critics built from NumPy
+weights, checks that a penalty reaches the critic's parameters and stays finite).
+
+The NumPy truths and the interpolation weights live in :mod:`course_lib.penalties`; the
+PyTorch track has the same functions with the same signatures. Call the penalties inside the
+training step's ``tf.GradientTape``: the inner tape here records the input gradient, the outer
+one differentiates the penalty w.r.t. the critic's weights (nested tapes).
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .. import penalties as _shared
+from .train import to_numpy, to_tensor
+
+interpolation_weights = _shared.interpolation_weights  # NumPy U(0, 1), shape (n, 1): same draws in both tracks
+
+
+def interpolate(real, fake, u):
+    """``u * real + (1 - u) * fake`` with ``u`` of shape ``(n, 1)`` (a NumPy array or a tensor)."""
+    u = tf.cast(u, real.dtype)
+    return u * real + (1.0 - u) * fake
+
+
+def _input_gradient(critic, x, training: bool = True):
+    """Per-sample ``grad_x critic(x)``: the gradient of the sum of the outputs. Recorded by any
+    enclosing tape, so the result is differentiable w.r.t. the critic's weights."""
+    x = tf.convert_to_tensor(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        out = critic(x, training=training)
+    g = tape.gradient(out, x)
+    return tf.reshape(g, (tf.shape(x)[0], -1))
+
+
+def gradient_penalty(critic, real, fake, u, target: float = 1.0, eps: float = 1e-12):
+    """WGAN-GP: mean over samples of ``(sqrt(|grad_x critic(x_hat)|^2 + eps) - target)^2`` at
+    ``x_hat = u * real + (1 - u) * fake``. Differentiable w.r.t. the critic's weights when called
+    inside a tape; ``eps`` keeps the gradient finite where the input gradient is 0."""
+    x_hat = interpolate(tf.stop_gradient(real), tf.stop_gradient(fake), u)
+    g = _input_gradient(critic, x_hat)
+    norms = tf.sqrt(tf.reduce_sum(tf.square(g), axis=1) + eps)
+    return tf.reduce_mean(tf.square(norms - target))
+
+
+def r1_penalty(critic, real, gamma: float):
+    """R1: ``gamma / 2 * mean over samples of |grad_x critic(x_real)|^2``, differentiable w.r.t.
+    the critic's weights when called inside a tape."""
+    g = _input_gradient(critic, real)
+    return 0.5 * gamma * tf.reduce_mean(tf.reduce_sum(tf.square(g), axis=1))
+
+
+def gradient_norms(critic, x) -> np.ndarray:
+    """Per-sample ``|grad_x critic(x)|`` as a NumPy array (for the gradient-norm field pictures;
+    the critic runs in inference mode)."""
+    x = x if tf.is_tensor(x) else to_tensor(x)
+    g = _input_gradient(critic, x, training=False)
+    return to_numpy(tf.sqrt(tf.reduce_sum(tf.square(g), axis=1)))
+
+
+def clip_weights(model, c: float) -> None:
+    """WGAN (Arjovsky et al. 2017): clip every trainable weight to ``[-c, c]`` after each critic step."""
+    for v in model.trainable_variables:
+        v.assign(tf.clip_by_value(v, -c, c))
+
+
+# --- the checkers' side -------------------------------------------------------------------
+
+
+def critic_from_weights(spec: _shared.CriticWeights) -> keras.Sequential:
+    """The Keras network described by :class:`course_lib.penalties.CriticWeights` (float32)."""
+    layers = [keras.Input((spec.in_dim,))]
+    for i, (W, _) in enumerate(spec.layers):
+        last = i == len(spec.layers) - 1
+        layers.append(keras.layers.Dense(np.shape(W)[1], activation=None if last else spec.activation))
+    model = keras.Sequential(layers)
+    for layer, (W, b) in zip(model.layers, spec.layers):
+        layer.set_weights([np.asarray(W, np.float32), np.asarray(b, np.float32).reshape(-1)])
+    return model
+
+
+def adapt(a):
+    """Checker argument conversion: weights -> a critic, arrays -> float32 tensors, numbers unchanged."""
+    if isinstance(a, _shared.CriticWeights):
+        return critic_from_weights(a)
+    if isinstance(a, np.ndarray):
+        return to_tensor(a)
+    return a
+
+
+def _parameter_gradients(fn, case):
+    """Run ``fn`` on ``case`` (NumPy) inside an outer tape: ``(message or None, [grads of kernels])``."""
+    critic = critic_from_weights(case[0])
+    kernels = [v for v in critic.trainable_variables if len(v.shape) > 1]
+    with tf.GradientTape() as outer:
+        out = fn(critic, *[adapt(a) for a in case[1:]])
+    if not tf.is_tensor(out):
+        return "the result is not a tensor, so no tape can trace it back to them", None
+    return None, outer.gradient(out, kernels)
+
+
+def reaches_parameters_check(case):
+    """An extra check: the penalty's gradient w.r.t. the critic's kernels is not None and not all zero."""
+    def check(fn):
+        how, grads = _parameter_gradients(fn, case)
+        if how is None and all(g is None or not bool(tf.reduce_any(g != 0)) for g in grads):
+            how = "its gradient with respect to them is zero or None"
+        return _shared.NOT_REACHING.format(how=how, fix=_shared.NOT_REACHING_FIX["tensorflow"]) if how else None
+    return check
+
+
+def finite_at_zero_gradient_check(case):
+    """An extra check: no NaN/inf in the parameter gradients where the critic's input gradient is 0."""
+    def check(fn):
+        how, grads = _parameter_gradients(fn, case)
+        if how is None and any(g is not None and not bool(tf.reduce_all(tf.math.is_finite(g))) for g in grads):
+            return _shared.NAN_AT_ZERO
+        return None
+    return check
+
+
+def result_to_numpy(t) -> np.ndarray:
+    """Checker result conversion: tensors and plain numbers alike."""
+    return to_numpy(t)
