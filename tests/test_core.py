@@ -76,3 +76,15 @@ def test_seed_python_numpy_reproduces():
     a = (random.random(), np.random.rand())
     seeding.seed_python_numpy(3)
     assert a == (random.random(), np.random.rand())
+
+
+def test_running_history_records_means_every_n_steps_and_at_the_end():
+    from course_lib.history import RunningHistory
+    log = RunningHistory(["loss"], steps=5, every=2)
+    recorded = [log.add(step, loss=float(step)) for step in range(1, 6)]
+    assert recorded == [False, True, False, True, True]
+    assert log.history == {"step": [2, 4, 5], "loss": [1.5, 3.5, 5.0]}
+    log.append(val_loss=0.5)
+    assert log.history["val_loss"] == [0.5] and log.last("loss") == 5.0
+    with pytest.raises(ValueError, match="positive integer"):
+        RunningHistory(["loss"], steps=5, every=0)

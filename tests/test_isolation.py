@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NEUTRAL = ["course_lib", "course_lib.data", "course_lib.metrics", "course_lib.classifier", "course_lib.plots",
            "course_lib.checks", "course_lib.exercises", "course_lib.budgets", "course_lib.results",
            "course_lib.seeding", "course_lib.progress", "course_lib.notebooks", "course_lib.runner",
-           "course_lib.report", "course_lib.__main__", "course_lib.track_exercises", "course_lib.penalties",
+           "course_lib.report", "course_lib.__main__", "course_lib.track_exercises", "course_lib.penalties", "course_lib.history",
            "course_lib.batchnorm", "course_lib.schedules", "course_lib.early_stopping", "course_lib.regularization"]
 
 

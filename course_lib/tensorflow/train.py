@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from .. import data
+from ..history import RunningHistory
 from ..progress import progress
 
 DEVICE = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
@@ -92,26 +93,19 @@ def train_vae(model, x_train, steps: int, batch_size: int, lr: float, seed: int,
 
     batches = data.batch_indices(len(x_train), batch_size, seed)
     rng = np.random.default_rng(seed + 1)
-    history = {"step": [], "loss": []} | ({"val_loss": []} if x_val is not None else {})
-    if record_lr:
-        history["lr"] = []
-    running, count = 0.0, 0
+    log = RunningHistory(["loss"], steps, eval_every)
     bar = progress(range(1, steps + 1), desc=desc)
     for i in bar:
         loss = step(tf.constant(next(batches)), to_tensor(data.noise(batch_size, model.z_dim, rng)))
-        running, count = running + float(loss), count + 1
-        if i % eval_every == 0 or i == steps:
-            history["step"].append(i)
-            history["loss"].append(running / count)
-            running, count = 0.0, 0
+        if log.add(i, loss=float(loss)):
             if x_val is not None:
-                history["val_loss"].append(test_negative_elbo(model, x_val, seed=0, n_samples=1))
+                log.append(val_loss=test_negative_elbo(model, x_val, seed=0, n_samples=1))
             if record_lr:
-                history["lr"].append(float(opt.learning_rate))  # a schedule: its value at opt.iterations
+                log.append(lr=float(opt.learning_rate))  # a schedule: its value at opt.iterations
             if on_eval is not None:
-                on_eval(history)
-            bar.set_postfix(loss=f"{history['loss'][-1]:.1f}")
-    return history
+                on_eval(log.history)
+            bar.set_postfix(loss=f"{log.last('loss'):.1f}")
+    return log.history
 
 
 def train_gan(G, D, x_train, steps: int, batch_size: int, lr: float, seed: int, betas=(0.5, 0.999),
@@ -143,24 +137,15 @@ def train_gan(G, D, x_train, steps: int, batch_size: int, lr: float, seed: int, 
 
     batches = data.batch_indices(len(x_train), batch_size, seed)
     rng = np.random.default_rng(seed + 1)
-    history = {"step": [], "d_loss": [], "g_loss": []}
-    sums = np.zeros(2)
-    count = 0
+    log = RunningHistory(["d_loss", "g_loss"], steps, eval_every)
     bar = progress(range(1, steps + 1), desc=desc)
     for i in bar:
         d_loss, g_loss = step(tf.constant(next(batches)), to_tensor(data.noise(batch_size, G.z_dim, rng)))
-        sums += (float(d_loss), float(g_loss))
-        count += 1
-        if i % eval_every == 0 or i == steps:
-            history["step"].append(i)
-            history["d_loss"].append(sums[0] / count)
-            history["g_loss"].append(sums[1] / count)
-            sums[:], count = 0.0, 0
+        if log.add(i, d_loss=float(d_loss), g_loss=float(g_loss)):
             if eval_fn is not None:
-                for k, v in eval_fn(G).items():
-                    history.setdefault(k, []).append(v)
-            bar.set_postfix(d=f"{history['d_loss'][-1]:.2f}", g=f"{history['g_loss'][-1]:.2f}")
-    return history
+                log.append(**eval_fn(G))
+            bar.set_postfix(d=f"{log.last('d_loss'):.2f}", g=f"{log.last('g_loss'):.2f}")
+    return log.history
 
 
 def sample_gan(G, n: int, seed: int = 0) -> np.ndarray:

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from .. import critic_fields as _fields
 from .. import data
+from ..history import RunningHistory
 from ..progress import progress
 from .penalties import clip_weights, gradient_norms, gradient_penalty, interpolation_weights, r1_penalty
 from .train import to_numpy, to_tensor
@@ -83,8 +84,7 @@ def train_critic_gan(G, D, x_train, variant: str, steps: int, batch_size: int, s
     batches = data.batch_indices(len(x_train), batch_size, seed)
     rng = np.random.default_rng(seed + 1)
     no_u = tf.zeros((batch_size, 1))
-    history = {"step": [], "d_loss": [], "penalty": [], "g_loss": []}
-    sums, count = np.zeros(3), 0
+    log = RunningHistory(["d_loss", "penalty", "g_loss"], steps, eval_every)
     bar = progress(range(1, steps + 1), desc=desc or variant)
     for step in bar:
         for _ in range(n_critic):
@@ -93,18 +93,11 @@ def train_critic_gan(G, D, x_train, variant: str, steps: int, batch_size: int, s
             u = to_tensor(interpolation_weights(len(idx), rng)) if variant == "wgan-gp" else no_u
             d_loss, pen = critic_step(tf.constant(idx), z, u)
         g_loss = generator_step(to_tensor(data.noise(batch_size, G.z_dim, rng)))
-        sums += (float(d_loss), float(pen), float(g_loss))
-        count += 1
-        if step % eval_every == 0 or step == steps:
-            history["step"].append(step)
-            for k, v in zip(("d_loss", "penalty", "g_loss"), sums / count):
-                history[k].append(float(v))
-            sums[:], count = 0.0, 0
+        if log.add(step, d_loss=float(d_loss), penalty=float(pen), g_loss=float(g_loss)):
             if eval_fn is not None:
-                for k, v in eval_fn(G).items():
-                    history.setdefault(k, []).append(v)
-            bar.set_postfix(d=f"{history['d_loss'][-1]:.2f}", g=f"{history['g_loss'][-1]:.2f}")
-    return history
+                log.append(**eval_fn(G))
+            bar.set_postfix(d=f"{log.last('d_loss'):.2f}", g=f"{log.last('g_loss'):.2f}")
+    return log.history
 
 
 def critic_values(D, x) -> np.ndarray:

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import data
+from ..history import RunningHistory
 from ..progress import progress
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -80,10 +81,7 @@ def train_vae(model, x_train, steps: int, batch_size: int, lr: float, seed: int,
     opt = optimizer or _adam(model.parameters(), lr)
     batches = data.batch_indices(len(x_all), batch_size, seed)
     rng = np.random.default_rng(seed + 1)
-    history = {"step": [], "loss": []} | ({"val_loss": []} if x_val is not None else {})
-    if record_lr:
-        history["lr"] = []
-    running, count = 0.0, 0
+    log = RunningHistory(["loss"], steps, eval_every)
     model.train()
     bar = progress(range(1, steps + 1), desc=desc)
     for step in bar:
@@ -94,20 +92,16 @@ def train_vae(model, x_train, steps: int, batch_size: int, lr: float, seed: int,
         opt.step()
         if scheduler is not None:
             scheduler.step()
-        running, count = running + loss.item(), count + 1
-        if step % eval_every == 0 or step == steps:
-            history["step"].append(step)
-            history["loss"].append(running / count)
-            running, count = 0.0, 0
+        if log.add(step, loss=loss.item()):
             if x_val is not None:
-                history["val_loss"].append(test_negative_elbo(model, x_val, seed=0, n_samples=1))
+                log.append(val_loss=test_negative_elbo(model, x_val, seed=0, n_samples=1))
             if record_lr:
-                history["lr"].append(float(opt.param_groups[0]["lr"]))
+                log.append(lr=float(opt.param_groups[0]["lr"]))
             if on_eval is not None:
-                on_eval(history)
-            bar.set_postfix(loss=f"{history['loss'][-1]:.1f}")
+                on_eval(log.history)
+            bar.set_postfix(loss=f"{log.last('loss'):.1f}")
     model.eval()
-    return history
+    return log.history
 
 
 def train_gan(G, D, x_train, steps: int, batch_size: int, lr: float, seed: int, betas=(0.5, 0.999),
@@ -123,9 +117,7 @@ def train_gan(G, D, x_train, steps: int, batch_size: int, lr: float, seed: int, 
     opt_d = _adam(D.parameters(), lr_d or lr, betas)
     batches = data.batch_indices(len(x_all), batch_size, seed)
     rng = np.random.default_rng(seed + 1)
-    history = {"step": [], "d_loss": [], "g_loss": []}
-    sums = np.zeros(2)
-    count = 0
+    log = RunningHistory(["d_loss", "g_loss"], steps, eval_every)
     G.train(), D.train()
     bar = progress(range(1, steps + 1), desc=desc)
     for step in bar:
@@ -142,20 +134,13 @@ def train_gan(G, D, x_train, steps: int, batch_size: int, lr: float, seed: int, 
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
-        sums += (d_loss.item(), g_loss.item())
-        count += 1
-        if step % eval_every == 0 or step == steps:
-            history["step"].append(step)
-            history["d_loss"].append(sums[0] / count)
-            history["g_loss"].append(sums[1] / count)
-            sums[:], count = 0.0, 0
+        if log.add(step, d_loss=d_loss.item(), g_loss=g_loss.item()):
             if eval_fn is not None:
-                for k, v in eval_fn(G).items():
-                    history.setdefault(k, []).append(v)
+                log.append(**eval_fn(G))
                 G.train()
-            bar.set_postfix(d=f"{history['d_loss'][-1]:.2f}", g=f"{history['g_loss'][-1]:.2f}")
+            bar.set_postfix(d=f"{log.last('d_loss'):.2f}", g=f"{log.last('g_loss'):.2f}")
     G.eval(), D.eval()
-    return history
+    return log.history
 
 
 def _sample(fn, module, n, seed, z_dim):

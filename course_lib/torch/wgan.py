@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 from .. import critic_fields as _fields
 from .. import data
+from ..history import RunningHistory
 from ..progress import progress
 from .penalties import clip_weights, gradient_norms, gradient_penalty, interpolation_weights, r1_penalty
 from .train import DEVICE, to_tensor
@@ -48,8 +49,7 @@ def train_critic_gan(G, D, x_train, variant: str, steps: int, batch_size: int, s
     batches = data.batch_indices(len(x_all), batch_size, seed)
     rng = np.random.default_rng(seed + 1)
     wasserstein = variant.startswith("wgan")
-    history = {"step": [], "d_loss": [], "penalty": [], "g_loss": []}
-    sums, count = np.zeros(3), 0
+    log = RunningHistory(["d_loss", "penalty", "g_loss"], steps, eval_every)
     G.train(), D.train()
     bar = progress(range(1, steps + 1), desc=desc or variant)
     for step in bar:
@@ -79,20 +79,13 @@ def train_critic_gan(G, D, x_train, variant: str, steps: int, batch_size: int, s
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
-        sums += (d_loss.item(), pen.item(), g_loss.item())
-        count += 1
-        if step % eval_every == 0 or step == steps:
-            history["step"].append(step)
-            for k, v in zip(("d_loss", "penalty", "g_loss"), sums / count):
-                history[k].append(float(v))
-            sums[:], count = 0.0, 0
+        if log.add(step, d_loss=d_loss.item(), penalty=pen.item(), g_loss=g_loss.item()):
             if eval_fn is not None:
-                for k, v in eval_fn(G).items():
-                    history.setdefault(k, []).append(v)
+                log.append(**eval_fn(G))
                 G.train()
-            bar.set_postfix(d=f"{history['d_loss'][-1]:.2f}", g=f"{history['g_loss'][-1]:.2f}")
+            bar.set_postfix(d=f"{log.last('d_loss'):.2f}", g=f"{log.last('g_loss'):.2f}")
     G.eval(), D.eval()
-    return history
+    return log.history
 
 
 @torch.no_grad()
