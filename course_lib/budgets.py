@@ -91,22 +91,24 @@ _LESSONS = {
     },
     "05_gradient_penalty": {
         "common": {
-            # 2-D mixtures: every variant gets the same generator steps; WGANs take n_critic critic steps each.
-            # The headline is the first mixture in toy_mixtures (ring8 at cpu: grid25 needs far more steps).
-            "toy_hidden": (64, 64), "toy_z_dim": 4, "toy_batch_size": 128,
+            # 2-D mixtures: every variant gets the same generator steps and the same rates (a critic 4x
+            # faster than the generator, TTUR); the WGANs take n_critic critic steps per generator step.
+            # All runs of one variant (seeds x mixtures) train together as one stacked network.
+            "toy_mixtures": ("ring8", "grid25"), "toy_hidden": (64, 64), "toy_z_dim": 4, "toy_batch_size": 128,
+            "toy_lr": 5e-4, "toy_lr_d": 2e-3, "toy_points": 5000,
             "gan_betas": (0.5, 0.9), "clip_betas": (0.0, 0.9), "gp_betas": (0.5, 0.9),
-            "n_critic": 5, "clip": 0.01, "gp_lambda": 10.0, "r1_gammas": (0.1, 1.0, 10.0),
+            # lambda = 1, not the paper's 10: on these short 2-D runs 10 slowed the modes' sharpening
+            "n_critic": 2, "clip": 0.01, "gp_lambda": 1.0, "r1_gamma": 0.1,
             "toy_eval_samples": 2000, "field_lim": 3.0, "field_n": 61,
-            # digits (FCD): a standard GAN against WGAN-GP, with a LayerNorm critic, at equal critic updates
+            # digits (FCD): a standard GAN against WGAN-GP (the paper's n_critic and lambda), with a
+            # LayerNorm critic, at equal critic updates
             "img_hidden": (128, 256), "img_critic_hidden": (256, 128), "img_z_dim": 16, "img_batch_size": 64,
-            "img_lr": 5e-4,
+            "img_lr": 5e-4, "img_n_critic": 5, "img_gp_lambda": 10.0,
         },
-        "smoke": {"seeds": (0, 1), "toy_mixtures": ("ring8",), "toy_steps": 20, "toy_lr": 3e-3,
-                  "r1_check_steps": 10, "img_seeds": (0, 1), "img_steps": 6},
-        "cpu": {"seeds": (0, 1, 2, 3, 4), "toy_mixtures": ("ring8",), "toy_steps": 500, "toy_lr": 3e-3,
-                "r1_check_steps": 500, "img_seeds": (0, 1, 2), "img_steps": 200},
-        "gpu": {"seeds": tuple(range(8)), "toy_mixtures": ("grid25", "ring8"), "toy_steps": 4000, "toy_lr": 1e-3,
-                "r1_check_steps": 1500, "img_seeds": (0, 1, 2, 3, 4), "img_steps": 2000},
+        "smoke": {"seeds": (0, 1), "toy_steps": 20, "img_seeds": (0, 1), "img_steps": 6},
+        "cpu": {"seeds": (0, 1, 2, 3, 4), "toy_steps": 2400, "img_seeds": (0, 1, 2), "img_steps": 200},
+        "gpu": {"seeds": tuple(range(8)), "toy_steps": 20000, "toy_hidden": (128, 128, 128), "toy_batch_size": 256,
+                "img_seeds": (0, 1, 2, 3, 4), "img_steps": 2000},
     },
 }
 

@@ -89,13 +89,117 @@ def test_grid_and_plot_field():
 
 
 def test_budget_entry():
+    """Both mixtures at every budget and at least five seeds beyond smoke (the lesson's contract);
+    the digits keep the WGAN-GP paper's n_critic and lambda."""
     keys = None
     for budget in ("smoke", "cpu", "gpu"):
         cfg = budgets.config("05_gradient_penalty", budget)
-        assert cfg.n_critic == 5 and cfg.gp_lambda == 10.0
+        assert cfg.toy_mixtures == ("ring8", "grid25")
+        assert cfg.img_n_critic == 5 and cfg.img_gp_lambda == 10.0
         assert len(cfg.seeds) >= (2 if budget == "smoke" else 5)
         keys = keys or set(cfg)
         assert set(cfg) == keys
+
+
+# --- stacked runs: the same experiment as separate runs, only faster ------------------------
+
+
+def test_run_draws_stacked_are_the_single_runs_draws():
+    from course_lib.draws import RunDraws
+    stacked = RunDraws([100, 100], 8, [3, 7], z_dim=2, stacked=True)
+    singles = [RunDraws([100], 8, [seed], z_dim=2, stacked=False) for seed in (3, 7)]
+    for _ in range(3):
+        idx, z, u = stacked.indices(), stacked.noise(8), stacked.weights(8)
+        assert idx.shape == (2, 8) and z.shape == (2, 8, 2) and u.shape == (2, 8, 1)
+        for i, single in enumerate(singles):
+            np.testing.assert_array_equal(idx[i], single.indices())
+            np.testing.assert_array_equal(z[i], single.noise(8))
+            np.testing.assert_array_equal(u[i], single.weights(8))
+    with pytest.raises(ValueError, match="one dataset size per seed"):
+        RunDraws([100, 100], 8, [3, 7], z_dim=2, stacked=False)
+
+
+def _train_separately_and_stacked(track, variant, seeds=(0, 1, 2), steps=4):
+    ct, wgan = TRACKS[track]
+    xs = [data.mixture("ring8", 256, seed=s) for s in seeds]
+    kw = dict(lr=1e-3, lr_d=2e-3, eval_every=2, **KW[variant])
+    alone = [_models(ct, s, hidden=(8, 8)) for s in seeds]
+    h_alone = [wgan.train_critic_gan(G, D, x, variant, steps, 32, s, **kw) for (G, D), x, s in zip(alone, xs, seeds)]
+    together = [_models(ct, s, hidden=(8, 8)) for s in seeds]
+    h_together = wgan.train_critic_gans([G for G, _ in together], [D for _, D in together], xs, variant, steps, 32,
+                                        seeds, **kw)
+    return ct, alone, together, h_alone, h_together
+
+
+@pytest.mark.parametrize("variant", list(KW))
+def test_stacked_runs_match_separate_runs_torch(variant):
+    """Each stacked run gets the gradient it would get alone: weights and loss histories agree to
+    float32 round-off after several steps, for every variant."""
+    ct, alone, together, h_alone, h_together = _train_separately_and_stacked("torch", variant)
+    for (G1, D1), (G2, D2), h1, h2 in zip(alone, together, h_alone, h_together):
+        for a, b in zip(_weights(ct, G1) + _weights(ct, D1), _weights(ct, G2) + _weights(ct, D2)):
+            np.testing.assert_allclose(a, b, atol=1e-6)
+        assert h1["step"] == h2["step"]
+        np.testing.assert_allclose(h1["d_loss"], h2["d_loss"], rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("variant", list(KW))
+def test_stacked_runs_match_separate_runs_tensorflow(variant):
+    """As for PyTorch. The WGAN losses make some gradients zero in exact arithmetic (a bias whose
+    real and fake terms cancel, a clipped critic's tiny gradients); TensorFlow's batched and plain
+    matrix products round those differently, and Adam, which divides by the gradient's size,
+    turns that round-off into steps of up to the learning rate. So for the WGANs the weights
+    agree to a few learning-rate steps and the losses to 1e-3; the GANs agree to round-off."""
+    ct, alone, together, h_alone, h_together = _train_separately_and_stacked("tensorflow", variant)
+    wasserstein = variant.startswith("wgan")
+    for (G1, D1), (G2, D2), h1, h2 in zip(alone, together, h_alone, h_together):
+        for a, b in zip(_weights(ct, G1) + _weights(ct, D1), _weights(ct, G2) + _weights(ct, D2)):
+            np.testing.assert_allclose(a, b, atol=0.02 if wasserstein else 1e-6)
+        np.testing.assert_allclose(h1["d_loss"], h2["d_loss"], rtol=1e-3 if wasserstein else 1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("track", TRACKS)
+def test_stacking_refuses_what_it_cannot_stack(track):
+    ct, wgan = TRACKS[track]
+    stacked = import_module(f"course_lib.{track}.stacked")
+    with pytest.raises(ValueError, match="LayerNorm"):
+        stacked.Stacked([ct.Critic(2, (8, 8), norm="layer")])
+    with pytest.raises(ValueError, match="spectral|Spectral"):
+        stacked.Stacked([ct.Critic(2, (8, 8), spectral=True)])
+    with pytest.raises(ValueError, match="one architecture"):
+        stacked.Stacked([ct.Critic(2, (8, 8)), ct.Critic(2, (8, 4))])
+    with pytest.raises(TypeError, match="Generator, Critic or Discriminator"):
+        stacked.Stacked([ct.VAE()])
+    net = stacked.Stacked([ct.Critic(2, (8, 8)), ct.Critic(2, (8, 8))])
+    x = np.zeros((3, 5, 2), np.float32)
+    with pytest.raises(ValueError, match=r"shape \(2, n, d\)"):
+        net(torch.from_numpy(x) if track == "torch" else tf.constant(x))
+    G, D = _models(ct, hidden=(8, 8))
+    with pytest.raises(ValueError, match="one generator, critic, dataset and seed per run"):
+        wgan.train_critic_gans([G], [D, D], [np.zeros((64, 2), np.float32)], "gan", 1, 8, [0])
+    with pytest.raises(ValueError, match="same size"):
+        wgan.train_critic_gans([G, G], [D, D], [np.zeros((64, 2), np.float32), np.zeros((32, 2), np.float32)],
+                               "gan", 1, 8, [0, 1])
+
+
+@pytest.mark.parametrize("track", TRACKS)
+def test_stacked_forward_matches_each_member(track):
+    """The stacked network computes each member's own function (generators with a sigmoid output
+    and critics alike)."""
+    ct, _ = TRACKS[track]
+    stacked = import_module(f"course_lib.{track}.stacked")
+    rng = np.random.default_rng(0)
+    for make, d in ((lambda s: _models(ct, s)[1], 2),
+                    (lambda s: (ct.seed_everything(s), ct.Generator(z_dim=3, hidden=(8, 8), out_dim=4))[1], 3)):
+        members = [make(s) for s in (0, 1)]
+        x = rng.standard_normal((2, 5, d)).astype(np.float32)
+        if track == "torch":
+            together = stacked.Stacked(members)(torch.from_numpy(x)).detach().numpy()
+            alone = [m(torch.from_numpy(x[i])).detach().numpy() for i, m in enumerate(members)]
+        else:
+            together = stacked.Stacked(members)(tf.constant(x)).numpy()
+            alone = [m(tf.constant(x[i])).numpy() for i, m in enumerate(members)]
+        np.testing.assert_allclose(together, np.stack(alone), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("track", TRACKS)

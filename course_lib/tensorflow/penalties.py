@@ -26,31 +26,32 @@ def interpolate(real, fake, u):
 
 
 def _input_gradient(critic, x, training: bool = True):
-    """Per-sample ``grad_x critic(x)``: the gradient of the sum of the outputs. Recorded by any
-    enclosing tape, so the result is differentiable w.r.t. the critic's weights."""
+    """Per-sample ``grad_x critic(x)``, the shape of ``x``: the gradient of the sum of the outputs.
+    Recorded by any enclosing tape, so the result is differentiable w.r.t. the critic's weights.
+    ``x`` is ``(n, d)``, or ``(k, n, d)`` for a stacked critic."""
     x = tf.convert_to_tensor(x)
     with tf.GradientTape() as tape:
         tape.watch(x)
         out = critic(x, training=training)
-    g = tape.gradient(out, x)
-    return tf.reshape(g, (tf.shape(x)[0], -1))
+    return tape.gradient(out, x)
 
 
 def gradient_penalty(critic, real, fake, u, target: float = 1.0, eps: float = 1e-12):
     """WGAN-GP: mean over samples of ``(sqrt(|grad_x critic(x_hat)|^2 + eps) - target)^2`` at
     ``x_hat = u * real + (1 - u) * fake``. Differentiable w.r.t. the critic's weights when called
-    inside a tape; ``eps`` keeps the gradient finite where the input gradient is 0."""
+    inside a tape; ``eps`` keeps the gradient finite where the input gradient is 0. Inputs
+    ``(n, d)`` give a number; a stacked critic's ``(k, n, d)`` give one per member."""
     x_hat = interpolate(tf.stop_gradient(real), tf.stop_gradient(fake), u)
     g = _input_gradient(critic, x_hat)
-    norms = tf.sqrt(tf.reduce_sum(tf.square(g), axis=1) + eps)
-    return tf.reduce_mean(tf.square(norms - target))
+    norms = tf.sqrt(tf.reduce_sum(tf.square(g), axis=-1) + eps)
+    return tf.reduce_mean(tf.square(norms - target), axis=-1)
 
 
 def r1_penalty(critic, real, gamma: float):
     """R1: ``gamma / 2 * mean over samples of |grad_x critic(x_real)|^2``, differentiable w.r.t.
-    the critic's weights when called inside a tape."""
+    the critic's weights when called inside a tape. One per member for a stacked critic."""
     g = _input_gradient(critic, real)
-    return 0.5 * gamma * tf.reduce_mean(tf.reduce_sum(tf.square(g), axis=1))
+    return 0.5 * gamma * tf.reduce_mean(tf.reduce_sum(tf.square(g), axis=-1), axis=-1)
 
 
 def gradient_norms(critic, x) -> np.ndarray:
@@ -58,7 +59,7 @@ def gradient_norms(critic, x) -> np.ndarray:
     the critic runs in inference mode)."""
     x = x if tf.is_tensor(x) else to_tensor(x)
     g = _input_gradient(critic, x, training=False)
-    return to_numpy(tf.sqrt(tf.reduce_sum(tf.square(g), axis=1)))
+    return to_numpy(tf.sqrt(tf.reduce_sum(tf.square(g), axis=-1)))
 
 
 def clip_weights(model, c: float) -> None:

@@ -1,10 +1,11 @@
 """Critic-based GAN training for the TensorFlow track (lesson 05): the non-saturating GAN with an
 optional R1 penalty, WGAN with weight clipping and WGAN-GP, in one loop with ``n_critic``
 critic steps per generator step. Each step is compiled with ``tf.function``; the penalties'
-inner tape sits inside the step's outer tape (nested tapes).
+inner tape sits inside the step's outer tape (nested tapes). :func:`train_critic_gans` trains several runs (seeds, mixtures) at once as one
+stacked network.
 
-Batches come from :func:`course_lib.data.batch_indices`, noise and the interpolation weights
-from NumPy (one generator per run), so both tracks see the same numbers for a given seed. The
+Batches, noise and the interpolation weights come from NumPy (:class:`course_lib.draws.RunDraws`),
+so both tracks, and a run alone or stacked, see the same numbers for a given seed. The
 PyTorch track has :func:`train_critic_gan` with the same signature.
 """
 from __future__ import annotations
@@ -14,10 +15,11 @@ import numpy as np
 import tensorflow as tf
 
 from .. import critic_fields as _fields
-from .. import data
+from ..draws import RunDraws
 from ..history import RunningHistory
 from ..progress import progress
-from .penalties import clip_weights, gradient_norms, gradient_penalty, interpolation_weights, r1_penalty
+from .penalties import clip_weights, gradient_norms, gradient_penalty, r1_penalty
+from .stacked import Stacked
 from .train import to_numpy, to_tensor
 
 VARIANTS = ("gan", "wgan-clip", "wgan-gp", "gan-r1")
@@ -29,36 +31,27 @@ def _optimizer(kind, lr, betas):
     return keras.optimizers.Adam(learning_rate=lr, beta_1=betas[0], beta_2=betas[1], epsilon=1e-8)
 
 
-def train_critic_gan(G, D, x_train, variant: str, steps: int, batch_size: int, seed: int, lr: float = 1e-4,
-                     betas=(0.5, 0.9), n_critic: int = 1, weight: float = 10.0, optimizer: str = "adam",
-                     eval_every: int = 250, eval_fn=None, desc: str | None = None):
-    """Train ``G`` against ``D`` for ``steps`` generator steps; returns a history dict.
-
-    ``variant``: ``"gan"`` (non-saturating loss, no penalty), ``"gan-r1"`` (the same plus R1 on the
-    reals, ``gamma = weight``), ``"wgan-clip"`` (Wasserstein loss, critic weights clipped to
-    ``[-weight, weight]`` after every critic step) or ``"wgan-gp"`` (Wasserstein loss plus
-    ``weight`` times the gradient penalty at interpolates). ``n_critic`` critic steps (each on a
-    fresh batch) precede every generator step. ``optimizer``: ``"adam"`` (``lr``, ``betas``) or
-    ``"rmsprop"``. History: ``step``, ``d_loss`` (the critic's loss without the penalty),
-    ``penalty``, ``g_loss`` (means since the last record) and ``eval_fn(G)``'s keys.
-    """
+def _train(G, D, x_all, draws, variant, steps, batch_size, lr, betas, n_critic, weight, optimizer, lr_d):
+    """The loop both entry points share; yields ``(step, d_loss, penalty, g_loss)`` after each
+    generator step, one value per run (0-d for one model, ``(k,)`` for a stack). Losses are means
+    over each run's samples (the last axis), summed over runs, so each run gets its own gradient."""
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-    x_all = to_tensor(x_train)
-    opt_g, opt_d = _optimizer(optimizer, lr, betas), _optimizer(optimizer, lr, betas)
+    opt_g, opt_d = _optimizer(optimizer, lr, betas), _optimizer(optimizer, lr if lr_d is None else lr_d, betas)
     opt_g.build(G.trainable_variables)
     opt_d.build(D.trainable_variables)
     wasserstein = variant.startswith("wgan")
+    mean = lambda t: tf.reduce_mean(t, axis=-1)  # noqa: E731  per run: () for one model, (k,) for a stack
 
     @tf.function
     def critic_step(idx, z, u):
-        real = tf.gather(x_all, idx)
+        real = tf.gather(x_all, idx, batch_dims=len(idx.shape) - 1)
         fake = tf.stop_gradient(G(z, training=True))
         with tf.GradientTape() as tape:
             d_real, d_fake = D(real, training=True), D(fake, training=True)
             # Wasserstein critic: maximise E[D(real)] - E[D(fake)]; GAN: real -> 1, fake -> 0 (logits)
-            d_loss = (tf.reduce_mean(d_fake) - tf.reduce_mean(d_real) if wasserstein
-                      else tf.reduce_mean(tf.nn.softplus(-d_real)) + tf.reduce_mean(tf.nn.softplus(d_fake)))
+            d_loss = (mean(d_fake) - mean(d_real) if wasserstein
+                      else mean(tf.nn.softplus(-d_real)) + mean(tf.nn.softplus(d_fake)))
             if variant == "wgan-gp":
                 pen = weight * gradient_penalty(D, real, fake, u)
             elif variant == "gan-r1":
@@ -66,8 +59,8 @@ def train_critic_gan(G, D, x_train, variant: str, steps: int, batch_size: int, s
                 # also uses, made the results vary from run to run (observed with TF 2.21 on CPU)
                 pen = r1_penalty(D, tf.identity(real), weight)
             else:
-                pen = tf.constant(0.0)
-            total = d_loss + pen
+                pen = tf.zeros_like(d_loss)
+            total = tf.reduce_sum(d_loss + pen)
         opt_d.apply_gradients(zip(tape.gradient(total, D.trainable_variables), D.trainable_variables))
         if variant == "wgan-clip":
             clip_weights(D, weight)
@@ -77,27 +70,82 @@ def train_critic_gan(G, D, x_train, variant: str, steps: int, batch_size: int, s
     def generator_step(z):
         with tf.GradientTape() as tape:
             d_gen = D(G(z, training=True), training=True)
-            g_loss = -tf.reduce_mean(d_gen) if wasserstein else tf.reduce_mean(tf.nn.softplus(-d_gen))
-        opt_g.apply_gradients(zip(tape.gradient(g_loss, G.trainable_variables), G.trainable_variables))
+            g_loss = -mean(d_gen) if wasserstein else mean(tf.nn.softplus(-d_gen))
+            total = tf.reduce_sum(g_loss)
+        opt_g.apply_gradients(zip(tape.gradient(total, G.trainable_variables), G.trainable_variables))
         return g_loss
 
-    batches = data.batch_indices(len(x_train), batch_size, seed)
-    rng = np.random.default_rng(seed + 1)
-    no_u = tf.zeros((batch_size, 1))
-    log = RunningHistory(["d_loss", "penalty", "g_loss"], steps, eval_every)
-    bar = progress(range(1, steps + 1), desc=desc or variant)
-    for step in bar:
+    for step in range(1, steps + 1):
         for _ in range(n_critic):
-            idx = next(batches)
-            z = to_tensor(data.noise(len(idx), G.z_dim, rng))
-            u = to_tensor(interpolation_weights(len(idx), rng)) if variant == "wgan-gp" else no_u
+            idx = draws.indices()
+            n = idx.shape[-1]
+            z = to_tensor(draws.noise(n))
+            # the weights are drawn only where they are used, as in the PyTorch loop
+            u = to_tensor(draws.weights(n)) if variant == "wgan-gp" else tf.zeros(idx.shape + (1,))
             d_loss, pen = critic_step(tf.constant(idx), z, u)
-        g_loss = generator_step(to_tensor(data.noise(batch_size, G.z_dim, rng)))
+        g_loss = generator_step(to_tensor(draws.noise(batch_size)))
+        yield step, d_loss, pen, g_loss
+
+
+def train_critic_gan(G, D, x_train, variant: str, steps: int, batch_size: int, seed: int, lr: float = 1e-4,
+                     betas=(0.5, 0.9), n_critic: int = 1, weight: float = 10.0, optimizer: str = "adam",
+                     lr_d: float | None = None, eval_every: int = 250, eval_fn=None, desc: str | None = None):
+    """Train ``G`` against ``D`` for ``steps`` generator steps; returns a history dict.
+
+    ``variant``: ``"gan"`` (non-saturating loss, no penalty), ``"gan-r1"`` (the same plus R1 on the
+    reals, ``gamma = weight``), ``"wgan-clip"`` (Wasserstein loss, critic weights clipped to
+    ``[-weight, weight]`` after every critic step) or ``"wgan-gp"`` (Wasserstein loss plus
+    ``weight`` times the gradient penalty at interpolates). ``n_critic`` critic steps (each on a
+    fresh batch) precede every generator step. ``optimizer``: ``"adam"`` (``lr``, ``betas``) or
+    ``"rmsprop"``; ``lr_d``: the critic's rate when it differs from the generator's (TTUR).
+    History: ``step``, ``d_loss`` (the critic's loss without the penalty), ``penalty``,
+    ``g_loss`` (means since the last record) and ``eval_fn(G)``'s keys.
+    """
+    draws = RunDraws([len(x_train)], batch_size, [seed], G.z_dim, stacked=False)
+    log = RunningHistory(["d_loss", "penalty", "g_loss"], steps, eval_every)
+    bar = progress(total=steps, desc=desc or variant)
+    loop = _train(G, D, to_tensor(x_train), draws, variant, steps, batch_size, lr, betas, n_critic, weight,
+                  optimizer, lr_d)
+    for step, d_loss, pen, g_loss in loop:
+        bar.update()
         if log.add(step, d_loss=float(d_loss), penalty=float(pen), g_loss=float(g_loss)):
             if eval_fn is not None:
                 log.append(**eval_fn(G))
             bar.set_postfix(d=f"{log.last('d_loss'):.2f}", g=f"{log.last('g_loss'):.2f}")
+    bar.close()
     return log.history
+
+
+def train_critic_gans(Gs, Ds, xs, variant: str, steps: int, batch_size: int, seeds, lr: float = 1e-4,
+                      betas=(0.5, 0.9), n_critic: int = 1, weight: float = 10.0, optimizer: str = "adam",
+                      lr_d: float | None = None, eval_every: int = 250, desc: str | None = None):
+    """:func:`train_critic_gan` for several runs at once: run ``i`` trains ``Gs[i]`` against
+    ``Ds[i]`` on ``xs[i]`` with ``seeds[i]``, as it would alone, but all runs step together as one
+    :class:`~course_lib.tensorflow.stacked.Stacked` network (much faster for tiny models on a CPU).
+    The trained weights are written back into ``Gs`` and ``Ds``; returns one history per run.
+    Every ``xs[i]`` must have the same number of points; no ``eval_fn`` (evaluate afterwards)."""
+    Gs, Ds, xs, seeds = list(Gs), list(Ds), list(xs), list(seeds)
+    if not len(Gs) == len(Ds) == len(xs) == len(seeds) > 0:
+        raise ValueError(f"need one generator, critic, dataset and seed per run, got {len(Gs)}, {len(Ds)}, "
+                         f"{len(xs)} and {len(seeds)}")
+    if len({len(x) for x in xs}) > 1:
+        raise ValueError(f"every run's dataset must have the same size, got {[len(x) for x in xs]}")
+    G, D = Stacked(Gs), Stacked(Ds)
+    draws = RunDraws([len(x) for x in xs], batch_size, seeds, G.z_dim, stacked=True)
+    logs = [RunningHistory(["d_loss", "penalty", "g_loss"], steps, eval_every) for _ in Gs]
+    bar = progress(total=steps, desc=desc or f"{variant} x{len(Gs)}")
+    loop = _train(G, D, to_tensor(np.stack(xs)), draws, variant, steps, batch_size, lr, betas, n_critic, weight,
+                  optimizer, lr_d)
+    for step, d_loss, pen, g_loss in loop:
+        bar.update()
+        for log, d, p, g in zip(logs, d_loss.numpy().tolist(), pen.numpy().tolist(), g_loss.numpy().tolist()):
+            log.add(step, d_loss=d, penalty=p, g_loss=g)
+        if step % eval_every == 0 or step == steps:
+            bar.set_postfix(d=f"{np.mean([log.last('d_loss') for log in logs]):.2f}",
+                            g=f"{np.mean([log.last('g_loss') for log in logs]):.2f}")
+    bar.close()
+    G.unstack_into(Gs), D.unstack_into(Ds)
+    return [log.history for log in logs]
 
 
 def critic_values(D, x) -> np.ndarray:

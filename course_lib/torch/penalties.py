@@ -24,29 +24,31 @@ def interpolate(real, fake, u):
 
 
 def _input_gradient(critic, x, create_graph: bool = True):
-    """Per-sample ``grad_x critic(x)``: the gradient of the *sum* of the outputs (sample i's output
-    depends only on sample i unless the critic mixes samples, e.g. BatchNorm in training mode)."""
+    """Per-sample ``grad_x critic(x)``, the shape of ``x``: the gradient of the *sum* of the outputs
+    (sample i's output depends only on sample i unless the critic mixes samples, e.g. BatchNorm in
+    training mode). ``x`` is ``(n, d)``, or ``(k, n, d)`` for a stacked critic."""
     x = x.detach().requires_grad_(True)
     out = critic(x)
     (g,) = torch.autograd.grad(out.sum(), x, create_graph=create_graph)
-    return g.reshape(len(x), -1)
+    return g
 
 
 def gradient_penalty(critic, real, fake, u, target: float = 1.0, eps: float = 1e-12):
     """WGAN-GP: mean over samples of ``(sqrt(|grad_x critic(x_hat)|^2 + eps) - target)^2`` at
     ``x_hat = u * real + (1 - u) * fake``. Differentiable w.r.t. the critic's parameters
-    (``create_graph=True``); ``eps`` keeps the gradient finite where the input gradient is 0."""
+    (``create_graph=True``); ``eps`` keeps the gradient finite where the input gradient is 0.
+    Inputs ``(n, d)`` give a number; a stacked critic's ``(k, n, d)`` give one per member."""
     x_hat = interpolate(real.detach(), fake.detach(), u)
     g = _input_gradient(critic, x_hat)
-    norms = torch.sqrt((g ** 2).sum(dim=1) + eps)
-    return ((norms - target) ** 2).mean()
+    norms = torch.sqrt((g ** 2).sum(dim=-1) + eps)
+    return ((norms - target) ** 2).mean(dim=-1)
 
 
 def r1_penalty(critic, real, gamma: float):
     """R1: ``gamma / 2 * mean over samples of |grad_x critic(x_real)|^2``, differentiable w.r.t.
-    the critic's parameters."""
+    the critic's parameters. One per member for a stacked critic's ``(k, n, d)`` inputs."""
     g = _input_gradient(critic, real)
-    return 0.5 * gamma * (g ** 2).sum(dim=1).mean()
+    return 0.5 * gamma * (g ** 2).sum(dim=-1).mean(dim=-1)
 
 
 def gradient_norms(critic, x) -> np.ndarray:
@@ -56,7 +58,7 @@ def gradient_norms(critic, x) -> np.ndarray:
     was_training = critic.training
     critic.eval()
     try:
-        return to_numpy(torch.sqrt((_input_gradient(critic, x, create_graph=False) ** 2).sum(dim=1)))
+        return to_numpy(torch.sqrt((_input_gradient(critic, x, create_graph=False) ** 2).sum(dim=-1)))
     finally:
         critic.train(was_training)
 
