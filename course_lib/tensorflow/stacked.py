@@ -63,10 +63,11 @@ class Stacked(tf.Module):
         self.z_dim = getattr(members[0], "z_dim", None)
         self.k = len(members)
         # (k, in, out) and (k, 1, out): x @ W + b, as Dense computes it
-        self.weights = [tf.Variable(tf.stack([tf.convert_to_tensor(p[0][i].kernel) for p in plans]), name=f"kernel_{i}")
-                        for i in range(len(shapes[0]))]
-        self.biases = [tf.Variable(tf.stack([tf.convert_to_tensor(p[0][i].bias)[None] for p in plans]), name=f"bias_{i}")
-                       for i in range(len(shapes[0]))]
+        n_layers = len(shapes[0])
+        self.weights = [tf.Variable(tf.stack([tf.convert_to_tensor(p[0][i].kernel) for p in plans]),
+                                    name=f"kernel_{i}") for i in range(n_layers)]
+        self.biases = [tf.Variable(tf.stack([tf.convert_to_tensor(p[0][i].bias)[None] for p in plans]),
+                                   name=f"bias_{i}") for i in range(n_layers)]
 
     @property
     def trainable_variables(self):

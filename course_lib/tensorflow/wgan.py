@@ -1,8 +1,8 @@
 """Critic-based GAN training for the TensorFlow track (lesson 05): the non-saturating GAN with an
 optional R1 penalty, WGAN with weight clipping and WGAN-GP, in one loop with ``n_critic``
 critic steps per generator step. Each step is compiled with ``tf.function``; the penalties'
-inner tape sits inside the step's outer tape (nested tapes). :func:`train_critic_gans` trains several runs (seeds, mixtures) at once as one
-stacked network.
+inner tape sits inside the step's outer tape (nested tapes). :func:`train_critic_gans` trains
+several runs (seeds, mixtures) at once as one stacked network.
 
 Batches, noise and the interpolation weights come from NumPy (:class:`course_lib.draws.RunDraws`),
 so both tracks, and a run alone or stacked, see the same numbers for a given seed. The
@@ -15,8 +15,8 @@ import numpy as np
 import tensorflow as tf
 
 from .. import critic_fields as _fields
-from ..draws import RunDraws
-from ..history import RunningHistory
+from ..draws import RunDraws, check_runs
+from ..history import RunningHistories, RunningHistory
 from ..progress import progress
 from .penalties import clip_weights, gradient_norms, gradient_penalty, r1_penalty
 from .stacked import Stacked
@@ -125,27 +125,20 @@ def train_critic_gans(Gs, Ds, xs, variant: str, steps: int, batch_size: int, see
     The trained weights are written back into ``Gs`` and ``Ds``; returns one history per run.
     Every ``xs[i]`` must have the same number of points; no ``eval_fn`` (evaluate afterwards)."""
     Gs, Ds, xs, seeds = list(Gs), list(Ds), list(xs), list(seeds)
-    if not len(Gs) == len(Ds) == len(xs) == len(seeds) > 0:
-        raise ValueError(f"need one generator, critic, dataset and seed per run, got {len(Gs)}, {len(Ds)}, "
-                         f"{len(xs)} and {len(seeds)}")
-    if len({len(x) for x in xs}) > 1:
-        raise ValueError(f"every run's dataset must have the same size, got {[len(x) for x in xs]}")
+    check_runs(Gs, Ds, xs, seeds)
     G, D = Stacked(Gs), Stacked(Ds)
     draws = RunDraws([len(x) for x in xs], batch_size, seeds, G.z_dim, stacked=True)
-    logs = [RunningHistory(["d_loss", "penalty", "g_loss"], steps, eval_every) for _ in Gs]
+    logs = RunningHistories(len(Gs), ["d_loss", "penalty", "g_loss"], steps, eval_every)
     bar = progress(total=steps, desc=desc or f"{variant} x{len(Gs)}")
     loop = _train(G, D, to_tensor(np.stack(xs)), draws, variant, steps, batch_size, lr, betas, n_critic, weight,
                   optimizer, lr_d)
     for step, d_loss, pen, g_loss in loop:
         bar.update()
-        for log, d, p, g in zip(logs, d_loss.numpy().tolist(), pen.numpy().tolist(), g_loss.numpy().tolist()):
-            log.add(step, d_loss=d, penalty=p, g_loss=g)
-        if step % eval_every == 0 or step == steps:
-            bar.set_postfix(d=f"{np.mean([log.last('d_loss') for log in logs]):.2f}",
-                            g=f"{np.mean([log.last('g_loss') for log in logs]):.2f}")
+        if logs.add(step, d_loss=d_loss.numpy(), penalty=pen.numpy(), g_loss=g_loss.numpy()):
+            bar.set_postfix(d=f"{logs.mean_last('d_loss'):.2f}", g=f"{logs.mean_last('g_loss'):.2f}")
     bar.close()
     G.unstack_into(Gs), D.unstack_into(Ds)
-    return [log.history for log in logs]
+    return logs.histories
 
 
 def critic_values(D, x) -> np.ndarray:
