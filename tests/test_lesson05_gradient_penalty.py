@@ -53,6 +53,8 @@ def test_unknown_variant_is_rejected(track):
     G, D = _models(ct)
     with pytest.raises(ValueError, match="variant"):
         wgan.train_critic_gan(G, D, data.mixture("ring8", 64, seed=0), "wgan", 1, 32, 0)
+    with pytest.raises(ValueError, match="variant"):
+        wgan.train_critic_gans([G], [D], [data.mixture("ring8", 64, seed=0)], "wgan", 1, 32, [0])
 
 
 @pytest.mark.parametrize("track", TRACKS)

@@ -32,7 +32,7 @@ def _optimizer(kind, lr, betas):
 
 
 def _train(G, D, x_all, draws, variant, steps, batch_size, lr, betas, n_critic, weight, optimizer, lr_d):
-    """The loop both entry points share; yields ``(step, d_loss, penalty, g_loss)`` after each
+    """The loop both entry points share: an iterator of ``(step, d_loss, penalty, g_loss)`` after each
     generator step, one value per run (0-d for one model, ``(k,)`` for a stack). Losses are means
     over each run's samples (the last axis), summed over runs, so each run gets its own gradient."""
     if variant not in VARIANTS:
@@ -75,16 +75,24 @@ def _train(G, D, x_all, draws, variant, steps, batch_size, lr, betas, n_critic, 
         opt_g.apply_gradients(zip(tape.gradient(total, G.trainable_variables), G.trainable_variables))
         return g_loss
 
-    for step in range(1, steps + 1):
-        for _ in range(n_critic):
-            idx = draws.indices()
-            n = idx.shape[-1]
-            z = to_tensor(draws.noise(n))
-            # the weights are drawn only where they are used, as in the PyTorch loop
-            u = to_tensor(draws.weights(n)) if variant == "wgan-gp" else tf.zeros(idx.shape + (1,))
-            d_loss, pen = critic_step(tf.constant(idx), z, u)
-        g_loss = generator_step(to_tensor(draws.noise(batch_size)))
-        yield step, d_loss, pen, g_loss
+    def loop():  # a generator inside: bad arguments fail at the call, not at the first step
+        no_u = None  # the critic step's u where no interpolation weights are drawn
+        for step in range(1, steps + 1):
+            for _ in range(n_critic):
+                idx = draws.indices()
+                n = idx.shape[-1]
+                z = to_tensor(draws.noise(n))
+                # the weights are drawn only where they are used, as in the PyTorch loop
+                if variant == "wgan-gp":
+                    u = to_tensor(draws.weights(n))
+                else:
+                    no_u = tf.zeros(idx.shape + (1,)) if no_u is None else no_u
+                    u = no_u
+                d_loss, pen = critic_step(tf.constant(idx), z, u)
+            g_loss = generator_step(to_tensor(draws.noise(batch_size)))
+            yield step, d_loss, pen, g_loss
+
+    return loop()
 
 
 def train_critic_gan(G, D, x_train, variant: str, steps: int, batch_size: int, seed: int, lr: float = 1e-4,
@@ -103,9 +111,9 @@ def train_critic_gan(G, D, x_train, variant: str, steps: int, batch_size: int, s
     """
     draws = RunDraws([len(x_train)], batch_size, [seed], G.z_dim, stacked=False)
     log = RunningHistory(["d_loss", "penalty", "g_loss"], steps, eval_every)
-    bar = progress(total=steps, desc=desc or variant)
     loop = _train(G, D, to_tensor(x_train), draws, variant, steps, batch_size, lr, betas, n_critic, weight,
                   optimizer, lr_d)
+    bar = progress(total=steps, desc=desc or variant)
     for step, d_loss, pen, g_loss in loop:
         bar.update()
         if log.add(step, d_loss=float(d_loss), penalty=float(pen), g_loss=float(g_loss)):
@@ -129,9 +137,9 @@ def train_critic_gans(Gs, Ds, xs, variant: str, steps: int, batch_size: int, see
     G, D = Stacked(Gs), Stacked(Ds)
     draws = RunDraws([len(x) for x in xs], batch_size, seeds, G.z_dim, stacked=True)
     logs = RunningHistories(len(Gs), ["d_loss", "penalty", "g_loss"], steps, eval_every)
-    bar = progress(total=steps, desc=desc or f"{variant} x{len(Gs)}")
     loop = _train(G, D, to_tensor(np.stack(xs)), draws, variant, steps, batch_size, lr, betas, n_critic, weight,
                   optimizer, lr_d)
+    bar = progress(total=steps, desc=desc or f"{variant} x{len(Gs)}")
     for step, d_loss, pen, g_loss in loop:
         bar.update()
         if logs.add(step, d_loss=d_loss.numpy(), penalty=pen.numpy(), g_loss=g_loss.numpy()):

@@ -37,7 +37,7 @@ def _real(x_all, idx):
 
 
 def _train(G, D, x_all, draws, variant, steps, batch_size, lr, betas, n_critic, weight, optimizer, lr_d):
-    """The loop both entry points share; yields ``(step, d_loss, penalty, g_loss)`` after each
+    """The loop both entry points share: an iterator of ``(step, d_loss, penalty, g_loss)`` after each
     generator step, one value per run (0-d for one model, ``(k,)`` for a stack). Losses are means
     over each run's samples (the last axis), summed over runs, so each run gets its own gradient."""
     if variant not in VARIANTS:
@@ -45,33 +45,36 @@ def _train(G, D, x_all, draws, variant, steps, batch_size, lr, betas, n_critic, 
     opt_g = _optimizer(G.parameters(), optimizer, lr, betas)
     opt_d = _optimizer(D.parameters(), optimizer, lr if lr_d is None else lr_d, betas)
     wasserstein = variant.startswith("wgan")
-    for step in range(1, steps + 1):
-        for _ in range(n_critic):
-            real = _real(x_all, draws.indices())
-            z = to_tensor(draws.noise(real.shape[-2]))
-            with torch.no_grad():
-                fake = G(z)
-            d_real, d_fake = D(real), D(fake)
-            # Wasserstein critic: maximise E[D(real)] - E[D(fake)]; GAN: real -> 1, fake -> 0 (logits)
-            d_loss = (d_fake.mean(-1) - d_real.mean(-1) if wasserstein
-                      else F.softplus(-d_real).mean(-1) + F.softplus(d_fake).mean(-1))
-            if variant == "wgan-gp":
-                pen = weight * gradient_penalty(D, real, fake, draws.weights(real.shape[-2]))
-            elif variant == "gan-r1":
-                pen = r1_penalty(D, real, weight)
-            else:
-                pen = torch.zeros_like(d_loss)
-            opt_d.zero_grad(set_to_none=True)
-            (d_loss + pen).sum().backward()
-            opt_d.step()
-            if variant == "wgan-clip":
-                clip_weights(D, weight)
-        d_gen = D(G(to_tensor(draws.noise(batch_size))))
-        g_loss = -d_gen.mean(-1) if wasserstein else F.softplus(-d_gen).mean(-1)
-        opt_g.zero_grad(set_to_none=True)
-        g_loss.sum().backward()
-        opt_g.step()
-        yield step, d_loss.detach(), pen.detach(), g_loss.detach()
+    def loop():  # a generator inside: bad arguments fail at the call, not at the first step
+        for step in range(1, steps + 1):
+            for _ in range(n_critic):
+                real = _real(x_all, draws.indices())
+                z = to_tensor(draws.noise(real.shape[-2]))
+                with torch.no_grad():
+                    fake = G(z)
+                d_real, d_fake = D(real), D(fake)
+                # Wasserstein critic: maximise E[D(real)] - E[D(fake)]; GAN: real -> 1, fake -> 0 (logits)
+                d_loss = (d_fake.mean(-1) - d_real.mean(-1) if wasserstein
+                          else F.softplus(-d_real).mean(-1) + F.softplus(d_fake).mean(-1))
+                if variant == "wgan-gp":
+                    pen = weight * gradient_penalty(D, real, fake, draws.weights(real.shape[-2]))
+                elif variant == "gan-r1":
+                    pen = r1_penalty(D, real, weight)
+                else:
+                    pen = torch.zeros_like(d_loss)
+                opt_d.zero_grad(set_to_none=True)
+                (d_loss + pen).sum().backward()
+                opt_d.step()
+                if variant == "wgan-clip":
+                    clip_weights(D, weight)
+            d_gen = D(G(to_tensor(draws.noise(batch_size))))
+            g_loss = -d_gen.mean(-1) if wasserstein else F.softplus(-d_gen).mean(-1)
+            opt_g.zero_grad(set_to_none=True)
+            g_loss.sum().backward()
+            opt_g.step()
+            yield step, d_loss.detach(), pen.detach(), g_loss.detach()
+
+    return loop()
 
 
 def train_critic_gan(G, D, x_train, variant: str, steps: int, batch_size: int, seed: int, lr: float = 1e-4,
@@ -92,9 +95,9 @@ def train_critic_gan(G, D, x_train, variant: str, steps: int, batch_size: int, s
     draws = RunDraws([len(x_train)], batch_size, [seed], G.z_dim, stacked=False)
     log = RunningHistory(["d_loss", "penalty", "g_loss"], steps, eval_every)
     G.train(), D.train()
-    bar = progress(total=steps, desc=desc or variant)
     loop = _train(G, D, to_tensor(x_train), draws, variant, steps, batch_size, lr, betas, n_critic, weight,
                   optimizer, lr_d)
+    bar = progress(total=steps, desc=desc or variant)
     for step, d_loss, pen, g_loss in loop:
         bar.update()
         if log.add(step, d_loss=d_loss.item(), penalty=pen.item(), g_loss=g_loss.item()):
@@ -120,9 +123,9 @@ def train_critic_gans(Gs, Ds, xs, variant: str, steps: int, batch_size: int, see
     G, D = Stacked(Gs).to(DEVICE), Stacked(Ds).to(DEVICE)
     draws = RunDraws([len(x) for x in xs], batch_size, seeds, G.z_dim, stacked=True)
     logs = RunningHistories(len(Gs), ["d_loss", "penalty", "g_loss"], steps, eval_every)
-    bar = progress(total=steps, desc=desc or f"{variant} x{len(Gs)}")
     loop = _train(G, D, torch.stack([to_tensor(x) for x in xs]), draws, variant, steps, batch_size, lr, betas,
                   n_critic, weight, optimizer, lr_d)
+    bar = progress(total=steps, desc=desc or f"{variant} x{len(Gs)}")
     for step, d_loss, pen, g_loss in loop:
         bar.update()
         if logs.add(step, d_loss=d_loss.tolist(), penalty=pen.tolist(), g_loss=g_loss.tolist()):
