@@ -6,6 +6,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from . import plots
+
 
 def grid(lim: float = 3.0, n: int = 61) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(xx, yy, points)``: an ``n`` x ``n`` grid over ``[-lim, lim]^2`` and its points, shape ``(n*n, 2)``."""
@@ -26,9 +28,4 @@ def plot_field(xx, yy, values, real=None, ax=None, title: str | None = None, cma
     plt.colorbar(cs, ax=ax, fraction=0.046, pad=0.04)
     if real is not None:
         ax.scatter(*np.asarray(real)[:400].T, s=2, c="w", alpha=0.7)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    if title:
-        ax.set_title(title, fontsize=9)
-    return ax
+    return plots.plane_axes(ax, title)

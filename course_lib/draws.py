@@ -37,12 +37,3 @@ class RunDraws:
     def weights(self, n: int) -> np.ndarray:
         return self._join([interpolation_weights(n, rng) for rng in self._rngs])
 
-
-def check_runs(generators, critics, xs, seeds) -> None:
-    """Stacked training's inputs: one generator, critic, dataset and seed per run, and datasets of
-    one size (the runs' batches are gathered from one stacked array)."""
-    counts = [len(generators), len(critics), len(xs), len(seeds)]
-    if len(set(counts)) != 1 or counts[0] == 0:
-        raise ValueError("need one generator, critic, dataset and seed per run, got {}, {}, {} and {}".format(*counts))
-    if len({len(x) for x in xs}) > 1:
-        raise ValueError(f"every run's dataset must have the same size, got {[len(x) for x in xs]}")

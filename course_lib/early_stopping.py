@@ -28,6 +28,16 @@ import numpy as np
 MODES = ("min", "max")
 
 
+def improves(value: float, best: float | None, min_delta: float, mode: str = "min") -> bool:
+    """Does ``value`` beat ``best`` by more than ``min_delta`` (lower is better for ``"min"``)?
+    The first value always does; a NaN never does. Early stopping and reduce-on-plateau share it."""
+    if math.isnan(value):
+        return False
+    if best is None:
+        return True
+    return value < best - min_delta if mode == "min" else value > best + min_delta
+
+
 class PatienceTracker:
     """Stop after ``patience`` evaluations in a row without an improvement of more than ``min_delta``.
 
@@ -54,14 +64,7 @@ class PatienceTracker:
 
     def is_improvement(self, value: float) -> bool:
         """Is ``value`` better than the best so far by more than ``min_delta``?"""
-        value = float(value)
-        if math.isnan(value):
-            return False
-        if self.best is None:
-            return True
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
+        return improves(float(value), self.best, self.min_delta, self.mode)
 
     def update(self, value: float) -> bool:
         """Record one evaluation; return True when training should stop."""

@@ -49,6 +49,11 @@ def scatter_2d(samples, target=None, centers=None, title: str | None = None, ax=
     if lim is not None:
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
+    return plane_axes(ax, title)
+
+
+def plane_axes(ax, title: str | None = None):
+    """Finish a picture of the 2-D plane: equal scales, no ticks, a small title."""
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])

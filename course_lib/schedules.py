@@ -21,10 +21,11 @@ schedule, which halves the *current* rate every epoch and so compounds towards z
 """
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
 import numpy as np
+
+from .early_stopping import improves
 
 
 def _steps(step):
@@ -134,18 +135,9 @@ class ReduceOnPlateau:
         self.reductions: list[int] = []  # evaluation indices (0-based) at which the rate was cut
         self._n = 0
 
-    def _improves(self, value: float) -> bool:
-        if math.isnan(value):
-            return False
-        if self.best is None:
-            return True
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
-
     def step(self, value) -> float:
         value = float(value)
-        if self._improves(value):
+        if improves(value, self.best, self.min_delta, self.mode):
             self.best, self.wait = value, 0
         else:
             self.wait += 1

@@ -151,13 +151,15 @@ def test_stacked_runs_match_separate_runs_tensorflow(variant):
     real and fake terms cancel, a clipped critic's tiny gradients); TensorFlow's batched and plain
     matrix products round those differently, and Adam, which divides by the gradient's size,
     turns that round-off into steps of up to the learning rate. So for the WGANs the weights
-    agree to a few learning-rate steps and the losses to 1e-3; the GANs agree to round-off."""
+    agree to a few learning-rate steps and the losses to 1e-3; the plain GAN agrees to round-off.
+    R1 gets the WGANs' tolerance: its TF runs vary slightly within one process (see
+    test_runs_are_reproducible), which failed this test once in about ten full runs."""
     ct, alone, together, h_alone, h_together = _train_separately_and_stacked("tensorflow", variant)
-    wasserstein = variant.startswith("wgan")
+    loose = variant != "gan"
     for (G1, D1), (G2, D2), h1, h2 in zip(alone, together, h_alone, h_together):
         for a, b in zip(_weights(ct, G1) + _weights(ct, D1), _weights(ct, G2) + _weights(ct, D2)):
-            np.testing.assert_allclose(a, b, atol=0.02 if wasserstein else 1e-6)
-        np.testing.assert_allclose(h1["d_loss"], h2["d_loss"], rtol=1e-3 if wasserstein else 1e-5, atol=1e-6)
+            np.testing.assert_allclose(a, b, atol=0.02 if loose else 1e-6)
+        np.testing.assert_allclose(h1["d_loss"], h2["d_loss"], rtol=1e-3 if loose else 1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("track", TRACKS)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from ..stacking import common_architecture
 from .models import Critic, Discriminator, Generator
 
 
@@ -53,13 +54,9 @@ class Stacked(tf.Module):
     def __init__(self, members):
         super().__init__()
         members = list(members)
-        if not members:
-            raise ValueError("Stacked needs at least one model")
         plans = [_plan(m) for m in members]
         shapes = [[tuple(d.kernel.shape) for d in p[0]] for p in plans]
-        if any(s != shapes[0] or p[1:] != plans[0][1:] for s, p in zip(shapes, plans)):
-            raise ValueError(f"stacked models must share one architecture, got layer shapes {shapes}")
-        _, self.ops, self.output = plans[0]
+        self.ops, self.output = common_architecture(plans, shapes)
         self.z_dim = getattr(members[0], "z_dim", None)
         self.k = len(members)
         # (k, in, out) and (k, 1, out): x @ W + b, as Dense computes it

@@ -15,7 +15,8 @@ import numpy as np
 import tensorflow as tf
 
 from .. import critic_fields as _fields
-from ..draws import RunDraws, check_runs
+from ..draws import RunDraws
+from ..stacking import check_runs
 from ..history import RunningHistories, RunningHistory
 from ..progress import progress
 from .penalties import clip_weights, gradient_norms, gradient_penalty, r1_penalty

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import parametrize
 
+from ..stacking import common_architecture
 from .models import Critic, Discriminator, Generator
 
 
@@ -52,13 +53,9 @@ class Stacked(nn.Module):
     def __init__(self, members):
         super().__init__()
         members = list(members)
-        if not members:
-            raise ValueError("Stacked needs at least one model")
         plans = [_plan(m) for m in members]
         shapes = [[tuple(lin.weight.shape) for lin in p[0]] for p in plans]
-        if any(s != shapes[0] or p[1:] != plans[0][1:] for s, p in zip(shapes, plans)):
-            raise ValueError(f"stacked models must share one architecture, got layer shapes {shapes}")
-        _, self.ops, self.output = plans[0]
+        self.ops, self.output = common_architecture(plans, shapes)
         self.z_dim = getattr(members[0], "z_dim", None)
         # (k, in, out) and (k, 1, out): x @ W + b, as nn.Linear computes x @ weight.T + bias
         self.weights = nn.ParameterList(
