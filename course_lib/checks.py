@@ -72,6 +72,7 @@ class Exercise:
     adapt: Callable = lambda a: a
     to_numpy: Callable = np.asarray
     extra_checks: Sequence[Callable] = ()
+    answer: str | None = None  # the written-out answer ``solution()`` prints (a track's solution notebook cell)
     rtol: float = 1e-4
     atol: float = 1e-5
     handle: str = "ex."  # how notebooks reach the checker: ``from course_lib.<track> import exercises as ex``
@@ -172,5 +173,9 @@ class Exercise:
         print(f"Hint {level}/{len(self.hints)}: {self.hints[level - 1]}")
 
     def solution(self) -> None:
-        """Print the source of the reference implementation."""
-        print(inspect.getsource(self.fallback or self.truth))
+        """Print a written-out answer: the solution notebook's own code for this exercise."""
+        if self.answer:
+            print(f"# One answer to {self.name} (the solution notebook's code):\n")
+            print(self.answer)
+        else:  # a checker built outside a track (tests, new exercises): the NumPy truth
+            print(inspect.getsource(self.truth))

@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 import math
 import numbers
-import os
-import tempfile
-from pathlib import Path
+
+from .files import atomic_write_text
 
 
 def validate(results: dict) -> dict:
@@ -55,14 +54,7 @@ def record(path, metric: str, lower_is_better: bool, variants: dict, **extra) ->
     }
     validate(results)
     if path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Write beside the target, then rename: a crash never leaves half a file.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        with os.fdopen(fd, "w") as f:
-            json.dump(results, f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.replace(tmp, path)
+        atomic_write_text(path, json.dumps(results, indent=2, sort_keys=True) + "\n")
     return results
 
 

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from course_lib.notebooks import (build, discover, lesson_path, make_lesson, read_notebook,
+from course_lib.tooling.notebooks import (build, discover, lesson_path, make_lesson, read_notebook,
                                   write_notebook)
 
 REPO = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ import importlib
 import numpy as np
 import pytest
 
-from course_lib import exercises as shared
+from course_lib.exercises import lesson00_baselines as shared
 from course_lib.checks import CORRECT, NOT_ATTEMPTED, WRONG, Exercise, Mistake
 
 

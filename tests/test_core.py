@@ -79,7 +79,7 @@ def test_seed_python_numpy_reproduces():
 
 
 def test_running_history_records_means_every_n_steps_and_at_the_end():
-    from course_lib.history import RunningHistory
+    from course_lib.runs.history import RunningHistory
     log = RunningHistory(["loss"], steps=5, every=2)
     recorded = [log.add(step, loss=float(step)) for step in range(1, 6)]
     assert recorded == [False, True, False, True, True]

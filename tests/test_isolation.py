@@ -6,11 +6,21 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NEUTRAL = ["course_lib", "course_lib.data", "course_lib.metrics", "course_lib.classifier", "course_lib.plots",
-           "course_lib.checks", "course_lib.exercises", "course_lib.budgets", "course_lib.results",
-           "course_lib.seeding", "course_lib.progress", "course_lib.notebooks", "course_lib.runner",
-           "course_lib.report", "course_lib.__main__", "course_lib.track_exercises", "course_lib.penalties", "course_lib.history",
-           "course_lib.batchnorm", "course_lib.schedules", "course_lib.early_stopping", "course_lib.regularization"]
+FRAMEWORK_PACKAGES = ("torch", "tensorflow")
+
+
+def _neutral_modules() -> list[str]:
+    """Every module of course_lib outside the two framework packages (``__main__`` excluded: it runs the CLI)."""
+    names = []
+    for path in sorted((ROOT / "course_lib").rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if parts[1] in FRAMEWORK_PACKAGES or parts[-1] == "__main__":
+            continue
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+NEUTRAL = _neutral_modules()
 
 
 def _loaded_after(modules):
@@ -21,6 +31,7 @@ def _loaded_after(modules):
 
 
 def test_shared_modules_import_no_framework():
+    assert "course_lib.exercises.tracks" in NEUTRAL and "course_lib.tooling.runner" in NEUTRAL
     loaded = _loaded_after(NEUTRAL)
     assert not loaded & {"torch", "tensorflow", "keras", "jax"}
 
@@ -40,3 +51,22 @@ def test_no_course_module_imports_both_frameworks():
         has_torch = re.search(r"^\s*(import|from)\s+torch\b", text, re.M)
         has_tf = re.search(r"^\s*(import|from)\s+(tensorflow|keras)\b", text, re.M)
         assert not (has_torch and has_tf), f"{path} imports both frameworks"
+
+
+def test_notebook_side_never_imports_tooling():
+    """The tooling sits above everything it uses: no module a notebook imports reaches up into it."""
+    import re
+    for path in (ROOT / "course_lib").rglob("*.py"):
+        rel = path.relative_to(ROOT / "course_lib")
+        if rel.parts[0] == "tooling" or rel.name == "__main__.py":
+            continue
+        text = path.read_text()
+        assert not re.search(r"^\s*(from|import)\s+(course_lib)?\.*tooling\b", text, re.M), \
+            f"{rel} imports course_lib.tooling"
+
+
+def test_modules_stay_small():
+    """Small modules named by concept: none over about 300 lines."""
+    long = {str(p.relative_to(ROOT)): n for p in (ROOT / "course_lib").rglob("*.py")
+            if (n := len(p.read_text().splitlines())) > 320}
+    assert not long, f"modules over 320 lines: {long}"

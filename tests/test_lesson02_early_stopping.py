@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from course_lib import data
-from course_lib import early_stopping as es
-from course_lib import exercises as shared
+from course_lib.techniques import early_stopping as es
+from course_lib.exercises import lesson02_early_stopping as shared
 from course_lib.checks import CORRECT, NOT_ATTEMPTED, WRONG
 
 TRACKS = ["course_lib.torch", "course_lib.tensorflow"]

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from course_lib import exercises as shared
-from course_lib import schedules as S
+from course_lib.exercises import lesson03_lr_schedules as shared
+from course_lib.techniques import schedules as S
 from course_lib.checks import CORRECT, NOT_ATTEMPTED, WRONG
 
 N, BASE, WARM, MIN = 400, 1e-3, 40, 1e-5

@@ -6,7 +6,8 @@ from importlib import import_module
 import numpy as np
 import pytest
 
-from course_lib import budgets, critic_fields, data
+from course_lib import budgets, data
+from course_lib.techniques import critic_fields
 
 ct_tf = pytest.importorskip("course_lib.tensorflow")  # first: configures TensorFlow
 ct_torch = pytest.importorskip("course_lib.torch")
@@ -107,7 +108,7 @@ def test_budget_entry():
 
 
 def test_run_draws_stacked_are_the_single_runs_draws():
-    from course_lib.draws import RunDraws
+    from course_lib.runs.draws import RunDraws
     stacked = RunDraws([100, 100], 8, [3, 7], z_dim=2, stacked=True)
     singles = [RunDraws([100], 8, [seed], z_dim=2, stacked=False) for seed in (3, 7)]
     for _ in range(3):

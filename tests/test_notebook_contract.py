@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib.notebooks import BEGIN, discover, lesson_path
+from course_lib.tooling.notebooks import BEGIN, discover, lesson_path
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = discover(ROOT, kind="solutions")
@@ -89,6 +89,6 @@ def test_lessons_have_stubs_and_no_outputs(path):
 
 
 def test_lessons_are_in_sync_with_solutions():
-    from course_lib.notebooks import build
+    from course_lib.tooling.notebooks import build
     stale = build(ROOT, check=True)
     assert not stale, "stale lessons (run: python -m course_lib build): " + ", ".join(_id(p) for p in stale)

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.notebooks import discover
-from course_lib.runner import run_one
+from course_lib.tooling.notebooks import discover
+from course_lib.tooling.runner import run_one
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = discover(ROOT, kind="all")

@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from course_lib.runner import NotebookError, refresh, run, run_one
+from course_lib.tooling.runner import NotebookError, refresh, run, run_one
 
 REPO = Path(__file__).resolve().parents[1]
 PARAMETERS = 'BUDGET = "auto"\nSEED = 0\nRESULTS_PATH = None'

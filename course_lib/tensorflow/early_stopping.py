@@ -4,7 +4,7 @@
   ``test_step`` (keras-io ``vae.py`` style, a ``Mean`` tracker exposed through ``metrics``), so
   ``model.fit(x, validation_data=...)`` and ``keras.callbacks.EarlyStopping`` work on it.
 * :class:`EarlyStopping`: the same rule for a custom loop: the framework-neutral
-  :class:`course_lib.early_stopping.PatienceTracker` plus a copy of the best weights.
+  :class:`course_lib.techniques.early_stopping.PatienceTracker` plus a copy of the best weights.
 * :func:`save_checkpoint` / :func:`load_checkpoint`: model and optimizer variables, data
   position and noise state in one file, written atomically (temporary file, then ``os.replace``).
 * :class:`VAETrainer`: trains a VAE epoch by epoch on exactly the batches and noise of
@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from .. import data
-from ..early_stopping import BatchStream, PatienceTracker, atomic_write, check_meta, rng_state, set_rng_state
+from ..techniques.early_stopping import BatchStream, PatienceTracker, atomic_write, check_meta, rng_state, set_rng_state
 from .models import VAE
 from .train import _apply, _vae_loss, adam, negative_elbo, reparameterize, test_negative_elbo, to_tensor
 

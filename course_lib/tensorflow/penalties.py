@@ -2,7 +2,7 @@
 fields, WGAN weight clipping, and the checkers' TensorFlow side (critics built from NumPy
 weights, checks that a penalty reaches the critic's parameters and stays finite).
 
-The NumPy truths and the interpolation weights live in :mod:`course_lib.penalties`; the
+The NumPy truths and the interpolation weights live in :mod:`course_lib.techniques.penalties`; the
 PyTorch track has the same functions with the same signatures. Call the penalties inside the
 training step's ``tf.GradientTape``: the inner tape here records the input gradient, the outer
 one differentiates the penalty w.r.t. the critic's weights (nested tapes).
@@ -13,7 +13,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .. import penalties as _shared
+from ..techniques import penalties as _shared
+from ..exercises import lesson05_gradient_penalty as _messages
 from .train import to_numpy, to_tensor
 
 interpolation_weights = _shared.interpolation_weights  # NumPy U(0, 1), shape (n, 1): same draws in both tracks
@@ -72,7 +73,7 @@ def clip_weights(model, c: float) -> None:
 
 
 def critic_from_weights(spec: _shared.CriticWeights) -> keras.Sequential:
-    """The Keras network described by :class:`course_lib.penalties.CriticWeights` (float32)."""
+    """The Keras network described by :class:`course_lib.techniques.penalties.CriticWeights` (float32)."""
     layers = [keras.Input((spec.in_dim,))]
     for i, (W, _) in enumerate(spec.layers):
         last = i == len(spec.layers) - 1
@@ -109,7 +110,7 @@ def reaches_parameters_check(case):
         how, grads = _parameter_gradients(fn, case)
         if how is None and all(g is None or not bool(tf.reduce_any(g != 0)) for g in grads):
             how = "its gradient with respect to them is zero or None"
-        return _shared.NOT_REACHING.format(how=how, fix=_shared.NOT_REACHING_FIX["tensorflow"]) if how else None
+        return _messages.NOT_REACHING.format(how=how, fix=_messages.NOT_REACHING_FIX["tensorflow"]) if how else None
     return check
 
 
@@ -118,7 +119,7 @@ def finite_at_zero_gradient_check(case):
     def check(fn):
         how, grads = _parameter_gradients(fn, case)
         if how is None and any(g is not None and not bool(tf.reduce_all(tf.math.is_finite(g))) for g in grads):
-            return _shared.NAN_AT_ZERO
+            return _messages.NAN_AT_ZERO
         return None
     return check
 

@@ -2,7 +2,7 @@
 discriminator with spectral normalization, plus the measurements of overfitting.
 
 Only weight matrices (kernels, ``ndim >= 2``) are regularized, never biases: see
-:mod:`course_lib.regularization`.
+:mod:`course_lib.techniques.regularization`.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 :class:`WarmupCosine` is a ``keras.optimizers.schedules.LearningRateSchedule``: give it to an
 optimizer as its ``learning_rate`` and Keras evaluates it at ``optimizer.iterations`` on every
-step, inside the compiled graph. Its closed form is :func:`course_lib.schedules.warmup_cosine`.
+step, inside the compiled graph. Its closed form is :func:`course_lib.techniques.schedules.warmup_cosine`.
 """
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from ..stacking import common_architecture
+from ..runs.stacking import common_architecture
 from .models import Critic, Discriminator, Generator
 
 

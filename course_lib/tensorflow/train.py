@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from .. import data
-from ..history import RunningHistory
+from ..runs.history import RunningHistory
 from ..progress import progress
 
 DEVICE = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"

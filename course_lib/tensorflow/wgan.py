@@ -4,7 +4,7 @@ critic steps per generator step. Each step is compiled with ``tf.function``; the
 inner tape sits inside the step's outer tape (nested tapes). :func:`train_critic_gans` trains
 several runs (seeds, mixtures) at once as one stacked network.
 
-Batches, noise and the interpolation weights come from NumPy (:class:`course_lib.draws.RunDraws`),
+Batches, noise and the interpolation weights come from NumPy (:class:`course_lib.runs.draws.RunDraws`),
 so both tracks, and a run alone or stacked, see the same numbers for a given seed. The
 PyTorch track has :func:`train_critic_gan` with the same signature.
 """
@@ -14,10 +14,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .. import critic_fields as _fields
-from ..draws import RunDraws
-from ..stacking import check_runs
-from ..history import RunningHistories, RunningHistory
+from ..techniques import critic_fields as _fields
+from ..runs.draws import RunDraws
+from ..runs.stacking import check_runs
+from ..runs.history import RunningHistories, RunningHistory
 from ..progress import progress
 from .penalties import clip_weights, gradient_norms, gradient_penalty, r1_penalty
 from .stacked import Stacked
@@ -157,6 +157,6 @@ def critic_values(D, x) -> np.ndarray:
 
 def critic_field(D, lim: float = 3.0, n: int = 61):
     """``(xx, yy, values, grad_norms)`` of the critic on an ``n`` x ``n`` grid over ``[-lim, lim]^2``
-    (for :func:`course_lib.critic_fields.plot_field`)."""
+    (for :func:`course_lib.techniques.critic_fields.plot_field`)."""
     xx, yy, pts = _fields.grid(lim, n)
     return xx, yy, critic_values(D, pts), gradient_norms(D, pts)

@@ -1,6 +1,6 @@
 """Early stopping, checkpoints and a resumable VAE trainer for the PyTorch track.
 
-* :class:`EarlyStopping`: the framework-neutral :class:`course_lib.early_stopping.PatienceTracker`
+* :class:`EarlyStopping`: the framework-neutral :class:`course_lib.techniques.early_stopping.PatienceTracker`
   plus a deep copy of the best ``state_dict``; ``restore(model)`` brings it back.
 * :func:`save_checkpoint` / :func:`load_checkpoint`: one file, written atomically (a temporary
   file in the same folder, then ``os.replace``), refusing a file written by another run.
@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .. import data
-from ..early_stopping import BatchStream, PatienceTracker, atomic_write, check_meta, rng_state, set_rng_state
+from ..techniques.early_stopping import BatchStream, PatienceTracker, atomic_write, check_meta, rng_state, set_rng_state
 from .train import DEVICE, _adam, _vae_loss, negative_elbo, reparameterize, test_negative_elbo, to_tensor
 
 

@@ -2,7 +2,7 @@
 fields, WGAN weight clipping, and the checkers' PyTorch side (critics built from NumPy weights,
 checks that a penalty reaches the critic's parameters and stays finite).
 
-The NumPy truths and the interpolation weights live in :mod:`course_lib.penalties`; the
+The NumPy truths and the interpolation weights live in :mod:`course_lib.techniques.penalties`; the
 TensorFlow track has the same functions with the same signatures.
 """
 from __future__ import annotations
@@ -11,7 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import penalties as _shared
+from ..techniques import penalties as _shared
+from ..exercises import lesson05_gradient_penalty as _messages
 from .train import DEVICE, to_numpy, to_tensor
 
 interpolation_weights = _shared.interpolation_weights  # NumPy U(0, 1), shape (n, 1): same draws in both tracks
@@ -74,7 +75,7 @@ def clip_weights(model: nn.Module, c: float) -> None:
 
 
 def critic_from_weights(spec: _shared.CriticWeights) -> nn.Module:
-    """The PyTorch network described by :class:`course_lib.penalties.CriticWeights` (float32)."""
+    """The PyTorch network described by :class:`course_lib.techniques.penalties.CriticWeights` (float32)."""
     layers = []
     for i, (W, b) in enumerate(spec.layers):
         W = np.asarray(W, np.float32)
@@ -114,7 +115,7 @@ def reaches_parameters_check(case):
         how, grads = _parameter_gradients(fn, case)
         if how is None and all(g is None or not torch.any(g != 0) for g in grads):
             how = "its gradient with respect to them is zero or None"
-        return _shared.NOT_REACHING.format(how=how, fix=_shared.NOT_REACHING_FIX["torch"]) if how else None
+        return _messages.NOT_REACHING.format(how=how, fix=_messages.NOT_REACHING_FIX["torch"]) if how else None
     return check
 
 
@@ -123,7 +124,7 @@ def finite_at_zero_gradient_check(case):
     def check(fn):
         how, grads = _parameter_gradients(fn, case)
         if how is None and any(g is not None and not torch.all(torch.isfinite(g)) for g in grads):
-            return _shared.NAN_AT_ZERO
+            return _messages.NAN_AT_ZERO
         return None
     return check
 

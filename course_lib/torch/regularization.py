@@ -2,7 +2,7 @@
 with spectral normalization, plus the measurements of overfitting (train vs validation).
 
 Only weight matrices are regularized (``p.ndim >= 2``), never biases: see
-:mod:`course_lib.regularization`.
+:mod:`course_lib.techniques.regularization`.
 """
 from __future__ import annotations
 

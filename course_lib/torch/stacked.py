@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import parametrize
 
-from ..stacking import common_architecture
+from ..runs.stacking import common_architecture
 from .models import Critic, Discriminator, Generator
 
 

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import data
-from ..history import RunningHistory
+from ..runs.history import RunningHistory
 from ..progress import progress
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -5,12 +5,27 @@ called (from ``course_lib.torch.exercises`` or ``course_lib.tensorflow.exercises
 from __future__ import annotations
 
 import importlib
+import json
+from pathlib import Path
 
 import numpy as np
 
-from . import batchnorm as _bn
-from . import exercises as _shared
-from . import penalties as _pen
+from . import lesson00_baselines as _l00
+from . import lesson01_regularization as _l01
+from . import lesson02_early_stopping as _l02
+from . import lesson03_lr_schedules as _l03
+from . import lesson04_batch_norm as _l04
+from . import lesson05_gradient_penalty as _l05
+
+
+ANSWERS_PATH = Path(__file__).resolve().parents[1] / "assets" / "answers.json"
+TRACK_FOLDERS = {"torch": "pytorch", "tensorflow": "tensorflow"}
+
+
+def answers(track: str) -> dict:
+    """``{exercise: code}``: the solution notebooks' answers for ``track`` (written by ``build``)."""
+    with open(ANSWERS_PATH, encoding="utf-8") as f:
+        return json.load(f)[TRACK_FOLDERS[track]]
 
 
 def checkers(track: str) -> dict:
@@ -33,34 +48,38 @@ def checkers(track: str) -> dict:
     def any_to_numpy(t):
         return np.asarray(t) if isinstance(t, (np.ndarray, float, int)) else to_numpy(t)
 
-    case = _pen.parameter_check_case()
-    flat = _pen.zero_gradient_critic()
-    return {
+    case = _l05.parameter_check_case()
+    flat = _l05.zero_gradient_critic()
+    made = {
         # lesson 00
-        "frechet_distance": _shared.frechet_distance(),
-        "reparameterize": _shared.reparameterize(fallback=train.reparameterize, **tensors),
-        "negative_elbo": _shared.negative_elbo(fallback=train.negative_elbo, **tensors),
+        "frechet_distance": _l00.frechet_distance(),
+        "reparameterize": _l00.reparameterize(fallback=train.reparameterize, **tensors),
+        "negative_elbo": _l00.negative_elbo(fallback=train.negative_elbo, **tensors),
         # lesson 01 (adamw_step is NumPy in both tracks)
-        "l2_penalty": _shared.l2_penalty(fallback=pkg.regularization.l2_penalty, adapt=tensor_list,
+        "l2_penalty": _l01.l2_penalty(fallback=pkg.regularization.l2_penalty, adapt=tensor_list,
                                          to_numpy=to_numpy),
-        "adamw_step": _shared.adamw_step(),
+        "adamw_step": _l01.adamw_step(),
         # lesson 02 and 03: pure Python, the same checkers in both tracks
-        "should_stop": _shared.should_stop(),
-        "best_step": _shared.best_step(),
-        "lr_at": _shared.lr_at(),
-        "warmup_cosine": _shared.warmup_cosine(),
+        "should_stop": _l02.should_stop(),
+        "best_step": _l02.best_step(),
+        "lr_at": _l03.lr_at(),
+        "warmup_cosine": _l03.warmup_cosine(),
         # lesson 04
-        "batchnorm_train": _bn.batchnorm_exercise(fallback=bn.batchnorm_train, adapt=arrays_to_tensors,
+        "batchnorm_train": _l04.batchnorm_exercise(fallback=bn.batchnorm_train, adapt=arrays_to_tensors,
                                                   to_numpy=any_to_numpy),
-        "layernorm": _bn.layernorm_exercise(fallback=bn.layernorm, adapt=arrays_to_tensors, to_numpy=any_to_numpy),
+        "layernorm": _l04.layernorm_exercise(fallback=bn.layernorm, adapt=arrays_to_tensors, to_numpy=any_to_numpy),
         # lesson 05: the critic is built from NumPy weights; the extra checks back-propagate to its
         # parameters (does the penalty reach them? is it finite where the input gradient is 0?)
-        "gradient_penalty": _pen.gradient_penalty_exercise(
+        "gradient_penalty": _l05.gradient_penalty_exercise(
             fallback=pen.gradient_penalty, adapt=pen.adapt, to_numpy=pen.result_to_numpy,
             extra_checks=(pen.reaches_parameters_check(case), pen.finite_at_zero_gradient_check(flat))),
-        "r1_penalty": _pen.r1_penalty_exercise(
+        "r1_penalty": _l05.r1_penalty_exercise(
             fallback=pen.r1_penalty, adapt=pen.adapt, to_numpy=pen.result_to_numpy,
             extra_checks=(pen.reaches_parameters_check(case[:2] + (10.0,)),
                           pen.finite_at_zero_gradient_check(flat[:2] + (10.0,)))),
-        "sample_interpolation_weights": _pen.sample_interpolation_weights_exercise(),
+        "sample_interpolation_weights": _l05.sample_interpolation_weights_exercise(),
     }
+    written = answers(track)
+    for name, exercise in made.items():
+        exercise.answer = written.get(name)
+    return made

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import copy
 import math
-import os
-import tempfile
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
+
+from ..files import atomic_write  # noqa: F401  (checkpoints are written through it; lesson 02 shows it)
 
 MODES = ("min", "max")
 
@@ -185,29 +185,6 @@ def set_rng_state(rng: np.random.Generator, state: dict) -> None:
 def checkpoint_path(folder, lesson: str, track: str, seed: int, budget: str, tag: str = "run", suffix: str = ".ckpt"):
     """``folder/<lesson>-<track>-<budget>-seed<seed>-<tag><suffix>``: one file per run, never shared."""
     return Path(folder) / f"{lesson}-{track}-{budget}-seed{seed}-{tag}{suffix}"
-
-
-def atomic_write(path, write: Callable[[str], None]) -> Path:
-    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it to ``path``.
-
-    The rename (``os.replace``) is atomic on one file system, so ``path`` holds either the
-    old complete file or the new complete file, never half of one; if ``write`` fails, the
-    temporary file is removed and ``path`` is untouched.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb") as f:  # make sure the bytes are on disk before the rename
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
 
 
 def check_meta(saved: dict, expected: dict, path) -> None:

@@ -1,6 +1,6 @@
 """Markdown report of a runner run: status table, per-notebook charts, tracks side by side.
 
-Reads only the ``results.json`` structure that :func:`course_lib.runner.run` returns
+Reads only the ``results.json`` structure that :func:`course_lib.tooling.runner.run` returns
 (never notebook output text)::
 
     {"budget": "smoke", "notebooks": {"solutions/pytorch/00_x.ipynb":
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-from . import results as _results
+from .. import results as _results
 
 
 def _cell(text) -> str:
@@ -38,7 +38,7 @@ def _save_chart(results: dict, path: Path, title: str) -> None:
     # figure left behind), which matters when the report is written from a notebook.
     from matplotlib.figure import Figure
 
-    from .plots import with_without
+    from ..plots import with_without
 
     fig = Figure(figsize=(1.3 * len(results["variants"]) + 2, 3.4))
     floor = results.get("floor")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import data
-from .penalties import interpolation_weights
+from .. import data
+from ..techniques.penalties import interpolation_weights
 
 
 class RunDraws:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import plots
+from .. import plots
 
 
 def grid(lim: float = 3.0, n: int = 61) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

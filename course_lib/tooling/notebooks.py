@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import nbformat
+
+from ..files import atomic_write_bytes
 
 TRACKS = ("pytorch", "tensorflow")
 KINDS = ("solutions", "lessons")
@@ -157,16 +157,7 @@ def write_notebook(nb, path) -> bool:
     data = serialize(nb)
     if path.exists() and path.read_bytes() == data:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write beside the target, then rename: an interrupted write never leaves half a notebook.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, data)  # an interrupted write never leaves half a notebook
     return True
 
 

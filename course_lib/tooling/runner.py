@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 from tqdm.auto import tqdm
 
-from . import results as _results
+from .. import results as _results
 from .notebooks import discover, write_notebook
 
 #: Outer wall-clock limit per notebook, in seconds, when no ``timeout`` is given.
@@ -31,7 +31,7 @@ DEFAULT_TIMEOUTS = {"smoke": 300, "cpu": 900, "gpu": 3600, "auto": 3600}
 BUDGETS = tuple(DEFAULT_TIMEOUTS)
 
 #: The directory that holds the ``course_lib`` package; kernels must be able to import it.
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 # Cells papermill adds to an executed notebook; they are not part of the source notebook.
 _PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}

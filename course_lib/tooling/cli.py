@@ -1,0 +1,149 @@
+"""Command line of the course tooling.
+
+    python -m course_lib build [--check] [--root DIR]
+    python -m course_lib run [--budget B] [--track T] [--kind K] [--only S] [--jobs N] [--out DIR] [--timeout S]
+    python -m course_lib refresh [--only S] [--track T] [--budget B] [--timeout S]
+
+Framework-neutral: nothing here (or in the modules it uses) imports PyTorch or TensorFlow.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .notebooks import KINDS, TRACKS
+from .runner import BUDGETS, PACKAGE_ROOT
+
+BUILD_HINT = "run: python -m course_lib build"
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m course_lib", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{build,run,refresh}")
+    root = argparse.ArgumentParser(add_help=False)
+    root.add_argument("--root", type=Path, default=PACKAGE_ROOT,
+                      help="course repository root (default: %(default)s)")
+
+    p = sub.add_parser("build", parents=[root], help="generate lessons/ from solutions/")
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 if a lesson is stale or has no solution")
+
+    p = sub.add_parser("run", parents=[root], help="execute notebooks with papermill and write a report")
+    p.add_argument("--budget", choices=BUDGETS, default="auto", help="compute budget (default: %(default)s)")
+    p.add_argument("--track", choices=TRACKS + ("all",), default="all")
+    p.add_argument("--kind", choices=KINDS + ("all",), default="solutions")
+    p.add_argument("--only", metavar="SUBSTRING", help="only notebooks whose path contains this")
+    p.add_argument("--jobs", type=_positive_int, default=1, help="notebooks run in parallel (default: 1)")
+    p.add_argument("--out", type=Path, default=Path("build"),
+                   help="output folder, relative to --root (default: build)")
+    p.add_argument("--timeout", type=_positive_float, metavar="S",
+                   help="seconds per notebook (default: smoke 300, cpu 900, gpu/auto 3600)")
+    p.add_argument("--seed", type=int, default=0, help="SEED parameter passed to notebooks (default: 0)")
+
+    p = sub.add_parser("refresh", parents=[root], help="re-execute solutions in place to refresh their outputs")
+    p.add_argument("--only", metavar="SUBSTRING", help="only notebooks whose path contains this")
+    p.add_argument("--track", choices=TRACKS + ("all",), default="all")
+    p.add_argument("--budget", choices=BUDGETS, default="cpu", help="COURSE_BUDGET for the run (default: %(default)s)")
+    p.add_argument("--timeout", type=_positive_float, metavar="S", help="seconds per cell (default per budget)")
+    return parser
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def cmd_build(args) -> int:
+    from .notebooks import build, orphans
+
+    from . import answers
+
+    try:
+        stale = build(args.root, check=args.check)
+        answers_stale = answers.stale(args.root)
+    except ValueError as e:  # e.g. unbalanced solution markers, named by notebook and cell
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    if args.check:
+        for path in stale:
+            print(f"stale lesson: {_rel(path, args.root)}  ({BUILD_HINT})")
+        if answers_stale:
+            print(f"stale answers: {_rel(answers.ANSWERS_PATH, args.root)}  ({BUILD_HINT})")
+        if stale or answers_stale:
+            print(f"{len(stale) + answers_stale} file(s) out of date with solutions/; {BUILD_HINT}", file=sys.stderr)
+            return 1
+        print("lessons and answers are up to date")
+        return 0
+    if answers_stale:
+        answers.write(args.root)
+        print(f"wrote {_rel(answers.ANSWERS_PATH, args.root)}")
+    for path in stale:
+        print(f"wrote {_rel(path, args.root)}")
+    for path in orphans(args.root):
+        print(f"warning: {_rel(path, args.root)} has no solution notebook; delete it or add the solution",
+              file=sys.stderr)
+    print(f"{len(stale)} lesson(s) written" if stale else "lessons are up to date")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from .notebooks import discover
+    from .runner import run
+
+    if not discover(args.root, kind=args.kind, track=args.track, only=args.only):
+        print(f"no {args.kind} notebooks for track {args.track!r}"
+              + (f" matching {args.only!r}" if args.only else "") + f" under {args.root}", file=sys.stderr)
+        return 1 if args.only else 0
+    summary = run(args.root, budget=args.budget, track=args.track, kind=args.kind, only=args.only,
+                  jobs=args.jobs, out=args.out, timeout=args.timeout, seed=args.seed)
+    failed = {rel: e for rel, e in summary["notebooks"].items() if e["status"] != "ok"}
+    for rel, entry in summary["notebooks"].items():
+        print(f"{entry['status']:6} {entry['seconds']:8.1f} s  {rel}")
+    out = (Path(args.root) / args.out).resolve()
+    print(f"report: {out / 'report.md'}")
+    if failed:
+        print(f"\n{len(failed)} notebook(s) failed:", file=sys.stderr)
+        for rel, entry in failed.items():
+            print(f"FAILED {rel}\n    {entry['error']}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_refresh(args) -> int:
+    from .runner import NotebookError, refresh
+
+    try:
+        done = refresh(args.root, only=args.only, track=args.track, budget=args.budget, timeout=args.timeout)
+    except NotebookError as e:
+        print(f"refresh failed: {e}", file=sys.stderr)
+        return 1
+    if not done:
+        print("no solution notebooks matched", file=sys.stderr)
+        return 1 if args.only else 0
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.root.is_dir():
+        parser.error(f"--root {args.root} is not a directory")
+    return {"build": cmd_build, "run": cmd_run, "refresh": cmd_refresh}[args.command](args)
+
