@@ -15,7 +15,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from course_lib.tooling.runner import NotebookError, refresh, run, run_one
+from course_lib.tooling.refresh import refresh
+from course_lib.tooling.runner import NotebookError, run, run_one
 
 REPO = Path(__file__).resolve().parents[1]
 PARAMETERS = 'BUDGET = "auto"\nSEED = 0\nRESULTS_PATH = None'
@@ -120,14 +121,15 @@ def test_timeout_marks_notebook_failed(tmp_path):
     assert entry["status"] == "failed"
     assert "02_slow.ipynb: timed out after 10 s" in entry["error"]
     # Best effort (needs the kernel to have started within the limit): the running cell.
-    assert entry["error"].endswith("(in cell 1)") or entry["error"].endswith(" s")
+    assert entry["error"].endswith("(in cell 1 (cell starts: import time))") or entry["error"].endswith(" s")
 
 
 def test_refresh_rewrites_outputs_in_place_without_papermill_traces(tmp_path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")  # refresh must not pass this on: figures must become outputs
     path = write_nb(tmp_path, "solutions/pytorch/00_ok.ipynb",
                     "import os\nprint(os.environ['COURSE_BUDGET'], os.environ['COURSE_PROGRESS'])",
-                    "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()")
+                    "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()",
+                    "from course_lib import results\n_ = results.record(RESULTS_PATH, 'm', True, {'a': [1.0]})")
     nb = nbformat.read(path, as_version=4)
     nb.cells[1].metadata["papermill"] = {"duration": 1.0}
     nb.cells[1].metadata["execution"] = {"iopub.status.busy": "2024-01-01"}
@@ -141,6 +143,14 @@ def test_refresh_rewrites_outputs_in_place_without_papermill_traces(tmp_path, mo
     assert nb.cells[0].metadata == {"tags": ["parameters"]}
     assert all(c.metadata == {} for c in nb.cells[1:])
     assert nb.metadata == metadata_before
+
+
+def test_refresh_fails_when_a_solution_records_no_results(tmp_path):
+    path = write_nb(tmp_path, "solutions/pytorch/00_quiet.ipynb", "x = 1")
+    before = path.read_bytes()
+    with pytest.raises(NotebookError, match=r"00_quiet\.ipynb: recorded no results"):
+        refresh(tmp_path, budget="smoke")
+    assert path.read_bytes() == before
 
 
 def test_refresh_failure_leaves_notebook_untouched(tmp_path):

@@ -25,11 +25,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
-    return value
+def _timeout_seconds(text: str) -> float:
+    from .runner import MAX_TIMEOUT, check_timeout
+
+    try:
+        return check_timeout(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds in (0, {MAX_TIMEOUT:g}], got {text!r}") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,15 +53,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=_positive_int, default=1, help="notebooks run in parallel (default: 1)")
     p.add_argument("--out", type=Path, default=Path("build"),
                    help="output folder, relative to --root (default: build)")
-    p.add_argument("--timeout", type=_positive_float, metavar="S",
-                   help="seconds per notebook (default: smoke 300, cpu 900, gpu/auto 3600)")
+    p.add_argument("--timeout", type=_timeout_seconds, metavar="S",
+                   help="seconds per notebook (default: smoke 300, cpu 900, gpu 3600; auto: that of the budget it resolves to)")
     p.add_argument("--seed", type=int, default=0, help="SEED parameter passed to notebooks (default: 0)")
 
     p = sub.add_parser("refresh", parents=[root], help="re-execute solutions in place to refresh their outputs")
     p.add_argument("--only", metavar="SUBSTRING", help="only notebooks whose path contains this")
     p.add_argument("--track", choices=TRACKS + ("all",), default="all")
     p.add_argument("--budget", choices=BUDGETS, default="cpu", help="COURSE_BUDGET for the run (default: %(default)s)")
-    p.add_argument("--timeout", type=_positive_float, metavar="S", help="seconds per cell (default per budget)")
+    p.add_argument("--timeout", type=_timeout_seconds, metavar="S", help="seconds per cell (default per budget)")
     return parser
 
 
@@ -104,30 +106,36 @@ def cmd_build(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from .notebooks import discover
-    from .runner import run
+    from .crosscheck import not_held
+    from .runner import RunInProgress, run
 
-    if not discover(args.root, kind=args.kind, track=args.track, only=args.only):
-        print(f"no {args.kind} notebooks for track {args.track!r}"
-              + (f" matching {args.only!r}" if args.only else "") + f" under {args.root}", file=sys.stderr)
-        return 1 if args.only else 0
-    summary = run(args.root, budget=args.budget, track=args.track, kind=args.kind, only=args.only,
-                  jobs=args.jobs, out=args.out, timeout=args.timeout, seed=args.seed)
+    try:
+        summary = run(args.root, budget=args.budget, track=args.track, kind=args.kind, only=args.only,
+                      jobs=args.jobs, out=args.out, timeout=args.timeout, seed=args.seed)
+    except (ValueError, RunInProgress) as e:  # nothing selected, a run already using --out, ...
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as e:
+        print(f"interrupted: {e}", file=sys.stderr)
+        return 130
     failed = {rel: e for rel, e in summary["notebooks"].items() if e["status"] != "ok"}
     for rel, entry in summary["notebooks"].items():
         print(f"{entry['status']:6} {entry['seconds']:8.1f} s  {rel}")
     out = (Path(args.root) / args.out).resolve()
     print(f"report: {out / 'report.md'}")
+    across = not_held(summary.get("cross_track_claims", {}))
     if failed:
         print(f"\n{len(failed)} notebook(s) failed:", file=sys.stderr)
         for rel, entry in failed.items():
             print(f"FAILED {rel}\n    {entry['error']}", file=sys.stderr)
-        return 1
-    return 0
+    for line in across:
+        print(f"CLAIM ACROSS TRACKS DID NOT HOLD {line}", file=sys.stderr)
+    return 1 if failed or across else 0
 
 
 def cmd_refresh(args) -> int:
-    from .runner import NotebookError, refresh
+    from .refresh import refresh
+    from .runner import NotebookError
 
     try:
         done = refresh(args.root, only=args.only, track=args.track, budget=args.budget, timeout=args.timeout)

@@ -1,6 +1,6 @@
 """Generate lesson notebooks from solution notebooks, and find notebooks in the course tree.
 
-Layout (see COURSE_DESIGN.md)::
+Layout (see docs/course_design.md)::
 
     solutions/{pytorch,tensorflow}/NN_topic.ipynb   source of truth, committed with outputs
     lessons/{pytorch,tensorflow}/NN_topic.ipynb     generated here: no outputs, exercise stubs

@@ -4,7 +4,8 @@ Reads only the ``results.json`` structure that :func:`course_lib.tooling.runner.
 (never notebook output text)::
 
     {"budget": "smoke", "notebooks": {"solutions/pytorch/00_x.ipynb":
-        {"status": "ok", "seconds": 12.3, "error": None, "results": {...} or None}}}
+        {"status": "ok", "seconds": 12.3, "error": None, "results": {...} or None}},
+     "cross_track_claims": {"solutions/00_x": [{"statement", "outcome", "evidence"}, ...]}}
 """
 from __future__ import annotations
 
@@ -84,13 +85,31 @@ def _side_by_side(notebooks: dict) -> list[str]:
     return lines
 
 
+_MARKS = {"held": "✓ held", "did not hold": "✗ did not hold", "not evaluated": "· not evaluated",
+          "pending": "… pending"}
+
+
+def _claims_table(claims: list) -> list[str]:
+    if not claims:
+        return []
+    lines = ["", "| claim | outcome | evidence |", "|---|---|---|"]
+    for c in claims:
+        lines.append(f"| {_cell(c['statement'])} | {_MARKS.get(c['outcome'], _cell(c['outcome']))} "
+                     f"| {_cell(c['evidence'])} |")
+    return lines
+
+
 def write_report(out_dir, results_dict: dict) -> Path:
     """Write ``out_dir/report.md`` and ``out_dir/charts/*.png``; return the report's path."""
     out_dir = Path(out_dir)
     notebooks = results_dict.get("notebooks", {})
     n_failed = sum(e["status"] != "ok" for e in notebooks.values())
+    claims = [c for e in notebooks.values() for c in (e.get("results") or {}).get("claims", [])]
+    claims += [c for cs in (results_dict.get("cross_track_claims") or {}).values() for c in cs]
+    counted = ", ".join(f"{sum(c['outcome'] == o for c in claims)} {o}" for o in _MARKS
+                        if any(c["outcome"] == o for c in claims))
     lines = [f"# Notebook run (budget: {results_dict.get('budget')})", "",
-             f"{len(notebooks) - n_failed} ok, {n_failed} failed.", "",
+             f"{len(notebooks) - n_failed} ok, {n_failed} failed." + (f" Claims: {counted}." if claims else ""), "",
              "| notebook | status | seconds | error |", "|---|---|---|---|"]
     for rel, entry in notebooks.items():
         lines.append(f"| {_cell(rel)} | {entry['status']} | {entry['seconds']:.1f} | {_cell(entry.get('error') or '')} |")
@@ -109,6 +128,12 @@ def write_report(out_dir, results_dict: dict) -> Path:
                   "| variant | mean ± std |", "|---|---|"]
         for variant, stats in _results.summary(res).items():
             lines.append(f"| {_cell(variant)} | {_fmt(stats)} |")
+        lines += _claims_table(res.get("claims", []))
+    across = results_dict.get("cross_track_claims") or {}
+    if across:
+        lines += ["", "## Claims across tracks"]
+        for lesson, claims in across.items():
+            lines += ["", f"### {lesson}"] + _claims_table(claims)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "report.md"

@@ -3,18 +3,17 @@
 * :func:`run` executes notebooks at a budget, each with papermill in its own subprocess
   (a crashing or hanging notebook cannot take the runner down, and a timeout can kill it),
   collects the results JSON each notebook writes to ``RESULTS_PATH`` and writes a report.
-* :func:`refresh` re-executes solution notebooks in place with nbclient, so the committed
-  reference outputs carry no papermill cell, timestamps or timings.
+* :mod:`.refresh` re-executes solution notebooks in place (for the committed reference outputs).
 
 Imports neither PyTorch nor TensorFlow: the notebooks do that in their own kernels.
 """
 from __future__ import annotations
 
-import copy
-import json
+import math
 import os
-import signal
+import shutil
 import subprocess
+import threading
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -23,12 +22,19 @@ from pathlib import Path
 import nbformat
 from tqdm.auto import tqdm
 
+from .. import budgets
+from .. import claims as _claims
 from .. import results as _results
-from .notebooks import discover, write_notebook
+from .crosscheck import cross_track
+from .notebooks import discover
+from .outfolder import OutFolder, RunInProgress, write_summary  # noqa: F401  (RunInProgress is part of the API)
+from .processes import KERNEL_NAME, Live, interrupts, jupyter_path, kill_tree, own_kernel
 
 #: Outer wall-clock limit per notebook, in seconds, when no ``timeout`` is given.
-DEFAULT_TIMEOUTS = {"smoke": 300, "cpu": 900, "gpu": 3600, "auto": 3600}
-BUDGETS = tuple(DEFAULT_TIMEOUTS)
+DEFAULT_TIMEOUTS = {"smoke": 300, "cpu": 900, "gpu": 3600}
+BUDGETS = (*DEFAULT_TIMEOUTS, "auto")
+#: The longest limit accepted: a day (papermill's own clocks overflow past ~2.1e6 s).
+MAX_TIMEOUT = 86400.0
 
 #: The directory that holds the ``course_lib`` package; kernels must be able to import it.
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
@@ -42,12 +48,45 @@ class NotebookError(RuntimeError):
 
 
 def _check_budget(budget: str) -> None:
-    if budget not in DEFAULT_TIMEOUTS:
+    if budget not in BUDGETS:
         raise ValueError(f"unknown budget {budget!r}; valid: {', '.join(BUDGETS)}")
 
 
+def gpu_visible() -> bool:
+    """Whether an NVIDIA GPU answers ``nvidia-smi -L`` (the runner imports no framework to ask)."""
+    if not shutil.which("nvidia-smi"):
+        return False
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return out.returncode == 0 and "GPU" in out.stdout
+
+
+def resolve_budget(budget: str) -> str:
+    """``auto`` becomes ``$COURSE_BUDGET``, else ``gpu`` when a GPU answers, else ``cpu``."""
+    _check_budget(budget)
+    return budgets.resolve(budget, gpu_available=budget == "auto" and gpu_visible())
+
+
+def check_timeout(timeout: float | None) -> float | None:
+    """A finite number of seconds in (0, MAX_TIMEOUT], or None for the budget's default."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) \
+            or not 0 < timeout <= MAX_TIMEOUT:
+        raise ValueError(f"timeout must be a number of seconds in (0, {MAX_TIMEOUT:g}], got {timeout!r}")
+    return float(timeout)
+
+
 def _timeout(budget: str, timeout: float | None) -> float:
-    return DEFAULT_TIMEOUTS[budget] if timeout is None else timeout
+    """The limit per notebook: ``timeout`` if given, else the default of the budget actually run."""
+    return DEFAULT_TIMEOUTS[resolve_budget(budget)] if check_timeout(timeout) is None else float(timeout)
+
+
+def max_jobs() -> int:
+    """How many notebooks this machine can run at once: one per core."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
 def child_env(root, **overrides) -> dict:
@@ -93,15 +132,21 @@ def first_error(nb) -> str | None:
 
 
 def _running_cell(nb) -> str | None:
-    """The cell papermill marked as running in a partially saved notebook (best effort)."""
-    index = -1
+    """The cell a notebook was in when it stopped (best effort): the one papermill marked running, else
+    the last one it started (papermill marks a cell whose kernel died as completed)."""
+    index, found = -1, None
     for cell in nb.cells:
         if _PAPERMILL_TAGS & set(cell.get("metadata", {}).get("tags", [])):
             continue
         index += 1
-        if cell.get("metadata", {}).get("papermill", {}).get("status") == "running":
-            return f"cell {index}"
-    return None
+        meta = cell.get("metadata", {}).get("papermill", {})
+        if meta.get("status") == "running" or meta.get("start_time"):
+            source = cell.source if isinstance(cell.source, str) else "".join(cell.source)
+            first_line = next((ln.strip() for ln in source.splitlines() if ln.strip()), "")
+            found = f"cell {index} (cell starts: {first_line})"
+            if meta.get("status") == "running":
+                break
+    return found
 
 
 def _read_if_exists(path):
@@ -111,27 +156,25 @@ def _read_if_exists(path):
         return None
 
 
-def _kill(proc: subprocess.Popen) -> None:
-    """Kill papermill and everything in its process group; its kernel exits with its parent."""
-    try:
-        if os.name == "posix":
-            os.killpg(proc.pid, signal.SIGKILL)
-        else:
-            proc.kill()
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.communicate()
+def _entry(status: str, seconds: float = 0.0, error: str | None = None, results: dict | None = None) -> dict:
+    return {"status": status, "seconds": seconds, "error": error, "results": results}
 
 
 def run_one(path, root, budget: str = "smoke", out="build", timeout: float | None = None,
-            seed: int = 0) -> dict:
-    """Execute one notebook with papermill in a subprocess.
+            seed: int = 0, live: Live | None = None, kernel_path: str | None = None) -> dict:
+    """Execute one notebook with papermill in a subprocess, on this interpreter's kernel.
 
     Writes ``out/executed/<rel>`` and lets the notebook write ``out/results/<rel>.json``
     (``rel`` is the path relative to ``root``; a relative ``out`` is relative to ``root``).
-    Returns ``{"status": "ok"|"failed", "seconds", "error", "results"}``.
+    A solution notebook that records no results fails. Returns ``{"status": "ok"|"failed"|
+    "interrupted", "seconds", "error", "results"}``.
     """
-    _check_budget(budget)
+    if kernel_path is None:
+        with own_kernel() as folder:
+            return run_one(path, root, budget, out, timeout, seed, live, folder)
+    budget = resolve_budget(budget)
+    limit = _timeout(budget, timeout)
+    live = live or Live()
     root = Path(root).resolve()
     path = Path(path)
     path = (path if path.is_absolute() else root / path).resolve()
@@ -144,39 +187,45 @@ def run_one(path, root, budget: str = "smoke", out="build", timeout: float | Non
     # Leftovers from an earlier run must not pass for this run's results.
     for stale in (executed, results_json):
         stale.unlink(missing_ok=True)
-    limit = _timeout(budget, timeout)
+    if live.stopping.is_set():
+        return _entry("interrupted", error=f"{rel}: not started (the run was interrupted)")
 
     cmd = [sys.executable, "-m", "papermill", str(path), str(executed),
            "-r", "BUDGET", budget, "-p", "SEED", str(int(seed)), "-r", "RESULTS_PATH", str(results_json),
-           "--kernel", "python3", "--cwd", str(path.parent), "--no-progress-bar"]
-    env = child_env(root, PYTHONHASHSEED="0", MPLBACKEND="Agg")
+           "--kernel", KERNEL_NAME, "--cwd", str(path.parent), "--no-progress-bar"]
+    env = child_env(root, PYTHONHASHSEED="0", MPLBACKEND="Agg", JUPYTER_PATH=jupyter_path(kernel_path))
     start = time.perf_counter()
-    # Own session, so that a timeout can kill papermill's whole process group.
+    # Own session, so that papermill's whole process group can be ended (its kernel is ended by pid).
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
+    live.add(proc)
     timed_out = False
     try:
         _, stderr = proc.communicate(timeout=limit)
     except subprocess.TimeoutExpired:
         timed_out = True
-        _kill(proc)
+        kill_tree(proc)
         stderr = ""
+    finally:
+        live.discard(proc)
     seconds = round(time.perf_counter() - start, 2)
+    partial = _read_if_exists(executed)
+    running = partial is not None and _running_cell(partial)
 
-    error = None
-    if timed_out:
-        error = f"{rel}: timed out after {limit:g} s"
-        partial = _read_if_exists(executed)
-        running = partial is not None and _running_cell(partial)
-        if running:
-            error += f" (in {running})"
+    error, status = None, "failed"
+    if live.stopping.is_set() and proc.returncode != 0:
+        status, error = "interrupted", f"{rel}: interrupted" + (f" in {running}" if running else "")
+    elif timed_out:
+        error = f"{rel}: timed out after {limit:g} s" + (f" (in {running})" if running else "")
     elif proc.returncode != 0:
-        nb = _read_if_exists(executed)
-        detail = nb is not None and first_error(nb)
+        detail = partial is not None and first_error(partial)
         if not detail:
-            # Papermill failed before or outside a cell (bad notebook, kernel died, ...).
             tail = [ln for ln in stderr.strip().splitlines() if ln.strip()][-3:]
-            detail = f"papermill exited with code {proc.returncode}: " + " / ".join(tail)
+            if running or "DeadKernelError" in stderr or "Kernel died" in stderr:
+                detail = (f"the kernel died while running {running or 'a cell'} (out of memory? a crash in native "
+                          f"code?); papermill exited with code {proc.returncode}")
+            else:  # papermill failed before or outside a cell (bad notebook, ...)
+                detail = f"papermill exited with code {proc.returncode}: " + " / ".join(tail)
         error = f"{rel}: {detail}"
 
     loaded = None
@@ -185,82 +234,67 @@ def run_one(path, root, budget: str = "smoke", out="build", timeout: float | Non
             loaded = _results.load(results_json)
         except (ValueError, OSError) as e:  # json.JSONDecodeError is a ValueError
             error = error or f"{rel}: invalid results in {results_json.name}: {e}"
-    return {"status": "failed" if error else "ok", "seconds": seconds, "error": error, "results": loaded}
+    elif not error and rel.startswith("solutions/"):
+        error = f"{rel}: recorded no results (a solution must call results.record with RESULTS_PATH)"
+    bad = _claims.failed(loaded)
+    if bad and not error:
+        error = (f"{rel}: {len(bad)} claim(s) did not hold: "
+                 + "; ".join(f"{c['statement']} ({c['evidence']})" for c in bad))
+    return _entry("ok" if error is None else status, seconds, error, loaded)
 
 
 def run(root, budget: str = "smoke", track: str = "all", kind: str = "solutions", only: str | None = None,
         jobs: int = 1, out="build", timeout: float | None = None, seed: int = 0) -> dict:
     """Execute the selected notebooks, write ``out/results.json`` and ``out/report.md``; return the results.
 
-    The returned dict is ``{"budget": budget, "notebooks": {rel_path: run_one(...) result}}``
-    in discovery order, whatever order the parallel ``jobs`` finish in.
+    The returned dict is ``{"budget", "state": "complete"|"interrupted", "notebooks": {rel: run_one(...)
+    result}, "cross_track_claims"}`` in discovery order, whatever order the parallel ``jobs`` finish in.
+    ``results.json`` is rewritten (atomically) as each notebook finishes, starting with every notebook
+    ``pending``. On SIGINT or SIGTERM every running notebook is ended, the unfinished ones are marked
+    ``interrupted``, the summary is written and :class:`KeyboardInterrupt` is raised.
     """
     from .report import write_report  # matplotlib is only needed once runs are done
 
-    _check_budget(budget)
-    if jobs < 1:
-        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    budget = resolve_budget(budget)
+    check_timeout(timeout)
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a whole number of at least 1, got {jobs!r}")
+    if jobs > max_jobs():
+        print(f"note: --jobs {jobs} capped at {max_jobs()}, the cores this machine has", file=sys.stderr)
+        jobs = max_jobs()
     root = Path(root).resolve()
     out = root / out
     paths = discover(root, kind=kind, track=track, only=only)
+    if not paths:
+        raise ValueError(f"no {kind} notebooks for track {track!r}" + (f" matching {only!r}" if only else "")
+                         + f" under {root}")
     rels = [p.relative_to(root).as_posix() for p in paths]
-    done: dict[str, dict] = {}
+    summary = {"budget": budget, "state": "running", "notebooks": {rel: _entry("pending") for rel in rels},
+               "cross_track_claims": {}}
+    live, lock = Live(), threading.Lock()
     # Same switch as the notebooks' own progress bars (course_lib.progress).
     quiet = os.environ.get("COURSE_PROGRESS", "1").strip().lower() in ("0", "false", "no", "off")
-    bar = tqdm(total=len(paths), desc="notebooks", unit="nb", disable=quiet)
-    with bar, ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(run_one, p, root, budget, out, timeout, seed): rel for p, rel in zip(paths, rels)}
-        for future in as_completed(futures):
-            rel = futures[future]
-            done[rel] = future.result()
-            bar.set_postfix_str(f"{rel}: {done[rel]['status']}", refresh=False)
-            bar.update(1)
-    summary = {"budget": budget, "notebooks": {rel: done[rel] for rel in rels}}
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(summary, indent=2) + "\n")
-    write_report(out, summary)
+    with OutFolder(out), own_kernel() as kernel_path, interrupts(live):
+        write_summary(out, summary)
+
+        def one(path, rel):
+            entry = run_one(path, root, budget, out, timeout, seed, live, kernel_path)
+            with lock:
+                summary["notebooks"][rel] = entry
+                write_summary(out, summary)
+            return entry
+
+        bar = tqdm(total=len(paths), desc="notebooks", unit="nb", disable=quiet)
+        with bar, ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(one, p, rel): rel for p, rel in zip(paths, rels)}
+            for future in as_completed(futures):
+                rel = futures[future]
+                bar.set_postfix_str(f"{rel}: {future.result()['status']}", refresh=False)
+                bar.update(1)
+        summary["state"] = "interrupted" if live.stopping.is_set() else "complete"
+        summary["cross_track_claims"] = cross_track({rel: e["results"] for rel, e in summary["notebooks"].items()})
+        write_summary(out, summary)
+        write_report(out, summary)
+    if live.stopping.is_set():
+        raise KeyboardInterrupt(f"run interrupted; unfinished notebooks are marked interrupted in {out / 'results.json'}")
     return summary
-
-
-def refresh(root, only: str | None = None, track: str = "all", budget: str = "cpu",
-            timeout: float | None = None) -> list[Path]:
-    """Re-execute solution notebooks in place to refresh their committed outputs.
-
-    Runs nbclient (not papermill: no injected cell, no timestamps) with ``COURSE_BUDGET``
-    set to ``budget``; ``timeout`` limits each cell (default per budget). A notebook is
-    written only when every cell succeeded; a failure raises :class:`NotebookError`
-    naming the cell. Returns the refreshed paths.
-    """
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-
-    _check_budget(budget)
-    root = Path(root).resolve()
-    limit = _timeout(budget, timeout)
-    # No MPLBACKEND: the kernel then picks the inline backend, so figures become outputs.
-    env = child_env(root, COURSE_BUDGET=budget, COURSE_PROGRESS="0", PYTHONHASHSEED="0", MPLBACKEND=None)
-    refreshed = []
-    for path in discover(root, kind="solutions", track=track, only=only):
-        rel = path.relative_to(root).as_posix()
-        nb = nbformat.read(path, as_version=4)
-        metadata = copy.deepcopy(nb.metadata)  # restored after: execution must not rewrite it
-        metadata.pop("papermill", None)
-        nb.cells = [c for c in nb.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
-        client = NotebookClient(nb, timeout=limit, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent)}}, record_timing=False)
-        start = time.perf_counter()
-        try:
-            client.execute(env=env)
-        except CellExecutionError as e:
-            raise NotebookError(f"{rel}: {first_error(nb) or e}; notebook left unchanged") from e
-        except Exception as e:  # timeouts, dead kernels: still name the notebook
-            raise NotebookError(f"{rel}: {type(e).__name__}: {e}; notebook left unchanged") from e
-        seconds = time.perf_counter() - start
-        for cell in nb.cells:
-            cell.metadata.pop("execution", None)
-            cell.metadata.pop("papermill", None)
-        nb.metadata = metadata
-        written = write_notebook(nb, path)
-        print(f"refreshed {rel} in {seconds:.1f} s" + ("" if written else " (outputs unchanged)"), flush=True)
-        refreshed.append(path)
-    return refreshed
