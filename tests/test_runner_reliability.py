@@ -41,8 +41,9 @@ def wait_for(predicate, limit: float = 60.0) -> None:
         time.sleep(0.2)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_signal_stops_every_notebook_and_writes_a_truthful_summary(tmp_path, signum):
+@pytest.mark.parametrize("signals", [[signal.SIGTERM], [signal.SIGINT], [signal.SIGINT, signal.SIGINT]],
+                         ids=["SIGTERM", "SIGINT", "SIGINT twice"])
+def test_a_signal_stops_every_notebook_and_writes_a_truthful_summary(tmp_path, signals):
     sleeper(tmp_path)
     write_nb(tmp_path, "solutions/pytorch/01_later.ipynb", "x = 1")  # queued behind the sleeper (--jobs 1)
     cli = start_cli(tmp_path)
@@ -51,7 +52,9 @@ def test_a_signal_stops_every_notebook_and_writes_a_truthful_summary(tmp_path, s
     kernel = int(pid_file.read_text())
     family = psutil.Process(cli.pid).children(recursive=True)
     assert kernel in {p.pid for p in family} or psutil.pid_exists(kernel)
-    cli.send_signal(signum)
+    for signum in signals:
+        cli.send_signal(signum)
+        time.sleep(0.1)
     _, err = cli.communicate(timeout=60)
     assert cli.returncode == 130 and "interrupted" in err
     wait_for(lambda: not psutil.pid_exists(kernel), 15)
@@ -131,6 +134,9 @@ def test_auto_takes_the_time_limit_of_the_budget_it_resolves_to(monkeypatch):
 
 
 def test_an_empty_selection_is_an_error(tmp_path):
+    empty = subprocess.run([sys.executable, "-m", "course_lib", "run", "--root", str(tmp_path)],
+                           cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert empty.returncode == 1 and "no solutions notebooks for track 'all'" in empty.stderr
     write_nb(tmp_path, "solutions/pytorch/00_x.ipynb", "x = 1")
     result = subprocess.run([sys.executable, "-m", "course_lib", "run", "--root", str(tmp_path), "--track",
                              "tensorflow"], cwd=REPO, capture_output=True, text=True, timeout=60)
