@@ -180,7 +180,7 @@ _LESSONS = {
         "n_critic": 2,                      # critic steps per G step for both WGANs (papers: 5)
         "clip": 0.01,                       # WGAN's clipping bound c, the paper's
         # lambda 1, not WGAN-GP's 10 (the paper uses 10 in every experiment, its toy mixtures included; the
-        # authors' released 2-D script uses 0.1 "to make things faster"). Measured
+        # authors' toy script gan_toy.py uses 0.1: "smaller lambda makes things faster for toy tasks"). Measured
         # (PyTorch, 5 seeds, 2400 steps, ring8): lambda 10 gave 1.6 ± 1.8 modes and a high-quality share
         # of 0.18 ± 0.18, against 8.0 ± 0.0 and 0.69 ± 0.04 with lambda 1.
         "gp_lambda": 1.0,                   # WGAN-GP penalty weight
