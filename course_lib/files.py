@@ -53,3 +53,19 @@ def atomic_write_bytes(path, data: bytes) -> Path:
 def atomic_write_text(path, text: str) -> Path:
     """Atomically replace ``path`` with ``text`` (UTF-8)."""
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def run_folder(results_path, name: str) -> Path:
+    """Where a notebook run keeps what it writes besides its results (checkpoints, say).
+
+    Beside the results when the runner gave a path (``RESULTS_PATH``, or ``$COURSE_RESULTS_PATH``
+    under ``refresh``), so a run never writes into the course's own folders; otherwise ``name``
+    in the current folder, the learner's own copy of the notebook.
+    """
+    from .results import destination  # results imports this module
+
+    where = destination(results_path)
+    if where is None:
+        return Path(name)
+    where = Path(where)
+    return where.parent / f"{where.stem}-{name}"

@@ -4,6 +4,10 @@ Images are judged in the feature space of the small digit classifier that ships 
 course (:mod:`course_lib.classifier`); 2-D samples against their mixture's known modes.
 Every image metric compares against the *test* split by default, and ``floor()`` gives the
 same metrics for real training images, the best a generator can hope for.
+
+Inputs outside a metric's domain raise ``ValueError`` instead of giving a silent, meaningless
+number: images with pixels outside [0, 1] (0-255 images gave an FCD of 2.5e7), NaN or inf, and
+Gaussian fits from no more samples than dimensions (a singular covariance).
 """
 from __future__ import annotations
 
@@ -26,6 +30,30 @@ def _as_matrix(name: str, x) -> np.ndarray:
     return x
 
 
+def _enough_samples(name: str, x: np.ndarray) -> np.ndarray:
+    n, d = x.shape
+    if n <= d:
+        raise ValueError(f"{name} has {n} samples of {d} features: a Gaussian fit needs more samples than "
+                         f"dimensions (with n <= d the covariance is singular, rank <= n - 1, and the distance "
+                         f"is dominated by estimation error); use more than {d} samples")
+    return x
+
+
+def _images(x, name: str = "images"):
+    """Reject images the classifier was not trained on: NaN/inf, or pixels outside [0, 1]."""
+    arr = np.asarray(x)
+    if arr.size and (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"the {name} contain {int(np.size(arr) - np.isfinite(arr).sum())} NaN or inf "
+                             "values; did training diverge?")
+        lo, hi = arr.min(), arr.max()
+        if lo < 0 or hi > 1:
+            hint = " (0-255 images? divide them by 255)" if hi > 1.5 else ""
+            raise ValueError(f"the {name} have pixel values from {float(lo):g} to {float(hi):g}; the image metrics "
+                             f"expect pixel values in [0, 1]{hint}")
+    return x
+
+
 def gaussian_stats(x) -> tuple[np.ndarray, np.ndarray]:
     """Mean and (unbiased) covariance of the rows of ``x``."""
     x = _as_matrix("x", x)
@@ -43,6 +71,8 @@ def frechet_from_stats(mu1, sigma1, mu2, sigma2) -> float:
     s1, s2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
     if mu1.shape != mu2.shape or s1.shape != s2.shape or s1.shape != mu1.shape * 2:
         raise ValueError(f"shapes do not match: mu {mu1.shape} vs {mu2.shape}, sigma {s1.shape} vs {s2.shape}")
+    if not all(np.all(np.isfinite(v)) for v in (mu1, mu2, s1, s2)):
+        raise ValueError("a mean or covariance contains NaN or inf")
     w, v = np.linalg.eigh((s1 + s1.T) / 2)
     root1 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
     m = root1 @ s2 @ root1
@@ -53,18 +83,22 @@ def frechet_from_stats(mu1, sigma1, mu2, sigma2) -> float:
 
 
 def frechet_distance(a, b) -> float:
-    """Fréchet distance between Gaussian fits of two sample sets ``a`` (n, d) and ``b`` (m, d)."""
+    """Fréchet distance between Gaussian fits of two sample sets ``a`` (n, d) and ``b`` (m, d).
+
+    Each set needs more samples than dimensions (n > d), else its covariance is singular.
+    """
     a, b = _as_matrix("a", a), _as_matrix("b", b)
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"a and b need the same number of columns, got {a.shape[1]} and {b.shape[1]}")
+    _enough_samples("a", a), _enough_samples("b", b)
     return frechet_from_stats(*gaussian_stats(a), *gaussian_stats(b))
 
 
 # --- digit images ----------------------------------------------------------------
 
 def features(images) -> np.ndarray:
-    """The classifier's 64 penultimate activations for each image."""
-    return digit_classifier().features(images)
+    """The classifier's 64 penultimate activations for each image (pixels in [0, 1])."""
+    return digit_classifier().features(_images(images))
 
 
 @lru_cache(maxsize=4)
@@ -91,8 +125,9 @@ def fcd(samples, reference="test") -> float:
     FCD is biased upwards for small sample sizes: compare numbers computed on the same
     number of samples, :func:`n_eval` (the size of the training split used by :func:`floor`).
     """
-    _, (mu_r, s_r) = _reference_features(reference)
-    return frechet_from_stats(*gaussian_stats(features(samples)), mu_r, s_r)
+    feats, (mu_r, s_r) = _reference_features(reference)
+    _enough_samples("the reference", feats)
+    return frechet_from_stats(*gaussian_stats(_enough_samples("samples", features(samples))), mu_r, s_r)
 
 
 def _pairwise(a, b) -> np.ndarray:
@@ -125,7 +160,7 @@ def precision_recall(samples, reference="test", k: int = 3) -> tuple[float, floa
 
 def class_histogram(samples) -> np.ndarray:
     """Share of samples that the classifier assigns to each of the 10 digits."""
-    pred = digit_classifier().predict(samples)
+    pred = digit_classifier().predict(_images(samples))
     return np.bincount(pred, minlength=data.N_CLASSES) / len(pred)
 
 

@@ -28,12 +28,62 @@ def test_frechet_from_stats_exact_for_general_covariances():
     assert metrics.frechet_from_stats(mu1, s1, mu1, s1) == pytest.approx(0.0, abs=1e-9)
 
 
-def test_frechet_distance_symmetric_and_handles_singular_covariance():
+def test_frechet_distance_symmetric_and_stats_handle_singular_covariance():
     rng = np.random.default_rng(2)
-    a = rng.normal(size=(10, 30))  # n < d: singular covariance
-    b = rng.normal(size=(50, 30))
+    a, b = rng.normal(size=(40, 30)), rng.normal(size=(50, 30))
     assert metrics.frechet_distance(a, b) == pytest.approx(metrics.frechet_distance(b, a), rel=1e-8)
-    assert np.isfinite(metrics.frechet_distance(a, b))
+    few = rng.normal(size=(10, 30))  # n < d: a singular covariance, still a finite number from the stats
+    s_few, s_b = np.cov(few, rowvar=False), np.cov(b, rowvar=False)
+    assert np.linalg.matrix_rank(s_few) < 30
+    assert np.isfinite(metrics.frechet_from_stats(few.mean(0), s_few, b.mean(0), s_b))
+
+
+def test_frechet_distance_needs_more_samples_than_dimensions():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(10, 30)), rng.normal(size=(50, 30))
+    for x, y, name in ((a, b, "a has 10 samples of 30 features"), (b, a, "b has 10 samples of 30 features")):
+        with pytest.raises(ValueError, match=name) as err:
+            metrics.frechet_distance(x, y)
+        assert "more samples than dimensions" in str(err.value)
+    with pytest.raises(ValueError, match="30 samples of 30 features"):  # n == d is singular too
+        metrics.frechet_distance(rng.normal(size=(30, 30)), b)
+    with pytest.raises(ValueError, match="samples has 50 samples of 64 features"):
+        metrics.fcd(data.digits("train")[:50])
+
+
+def test_image_metrics_reject_pixels_outside_0_1():
+    x = data.digits("train")
+    with pytest.raises(ValueError, match=r"pixel values from 0 to 255.*\[0, 1\].*divide them by 255"):
+        metrics.fcd(np.round(x * 255))
+    for fn in (metrics.fcd, metrics.precision_recall, metrics.class_coverage, metrics.image_metrics,
+               metrics.features):
+        with pytest.raises(ValueError, match=r"from -1 to 1; .*\[0, 1\]"):
+            fn(x * 2 - 1)  # tanh-range images
+    with pytest.raises(ValueError, match="pixel values from 0 to 255"):
+        metrics.fcd(x, reference=np.round(data.digits("test") * 255))
+    assert metrics.fcd(x) == metrics.fcd(x.astype(np.float64))  # the edges 0 and 1 are inside the domain
+
+
+def test_metrics_reject_nan_and_inf():
+    x = data.digits("train").copy()
+    x[3, 5], x[7, 0] = np.nan, np.inf
+    for fn in (metrics.fcd, metrics.precision_recall, metrics.class_coverage):
+        with pytest.raises(ValueError, match="2 NaN or inf"):
+            fn(x)
+    rng = np.random.default_rng(4)
+    a, b = rng.normal(size=(40, 3)), rng.normal(size=(40, 3))
+    a[0, 0] = np.inf
+    with pytest.raises(ValueError, match="NaN or inf"):
+        metrics.frechet_distance(a, b)
+    mu, s = np.zeros(3), np.eye(3)
+    with pytest.raises(ValueError, match="NaN or inf"):
+        metrics.frechet_from_stats(mu, s * np.nan, mu, s)
+
+
+def test_valid_inputs_give_the_recorded_numbers():
+    """The checks change no result: the floor's FCD as the lesson 00 notebook prints it."""
+    assert f"{metrics.floor()['fcd']:.2f}" == "0.51"
+    assert f"{metrics.fcd(data.digits('train')[:100]):6.2f}" == "  5.97"
 
 
 @pytest.mark.parametrize("a,b,msg", [

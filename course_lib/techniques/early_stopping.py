@@ -10,6 +10,9 @@
   state that a checkpoint can store, so a resumed run sees the same batches.
 * :func:`atomic_write` and :func:`checkpoint_path`: write a checkpoint to a temporary file in
   the target's folder, then rename it over the target; name checkpoints by lesson, track and seed.
+* :func:`save_state` / :func:`load_state`: the checkpoint file itself, arrays in an ``.npz`` archive
+  and everything else as JSON, never pickle (:mod:`course_lib.checkpoints`); :func:`check_meta`
+  refuses a file written by another run before any array is read.
 
 The framework packages wrap these: ``course_lib.torch.early_stopping`` and
 ``course_lib.tensorflow.early_stopping`` (model weights, optimizer state, trainers).
@@ -23,6 +26,8 @@ from typing import Sequence
 
 import numpy as np
 
+from ..checkpoints import CheckpointError, check_meta, remove_stale_temps, require_fit  # noqa: F401
+from ..checkpoints import load as load_state, save as save_state  # noqa: F401
 from ..files import atomic_write  # noqa: F401  (checkpoints are written through it; lesson 02 shows it)
 
 MODES = ("min", "max")
@@ -165,10 +170,17 @@ class BatchStream:
         return {"rng": copy.deepcopy(self.rng.bit_generator.state), "perm": self.perm.copy(), "pos": self.pos,
                 "n": self.n, "batch_size": self.batch_size}
 
-    def load_state_dict(self, state: dict) -> None:
+    def check_state(self, state: dict) -> None:
+        """Raise ValueError unless ``state`` (from :meth:`state_dict`) fits this stream; changes nothing."""
         if (state["n"], state["batch_size"]) != (self.n, self.batch_size):
             raise ValueError(f"this stream has n={self.n}, batch_size={self.batch_size}; the state was saved with "
                              f"n={state['n']}, batch_size={state['batch_size']}")
+        if np.shape(state["perm"]) != (self.n,) or not 0 <= int(state["pos"]) <= self.n:
+            raise ValueError(f"the saved permutation/position do not fit a stream of n={self.n}")
+        check_rng_state(self.rng, state["rng"])
+
+    def load_state_dict(self, state: dict) -> None:
+        self.check_state(state)
         self.rng.bit_generator.state = copy.deepcopy(state["rng"])
         self.perm, self.pos = np.array(state["perm"]), int(state["pos"])
 
@@ -178,18 +190,19 @@ def rng_state(rng: np.random.Generator) -> dict:
     return copy.deepcopy(rng.bit_generator.state)
 
 
+def check_rng_state(rng: np.random.Generator, state: dict) -> None:
+    """Raise ValueError unless ``state`` is a state of the same kind of generator as ``rng``."""
+    kind = rng.bit_generator.state["bit_generator"]
+    if not isinstance(state, dict) or state.get("bit_generator") != kind:
+        saved = state.get("bit_generator") if isinstance(state, dict) else type(state).__name__
+        raise ValueError(f"the saved random state is for {saved!r}, this generator is {kind!r}")
+
+
 def set_rng_state(rng: np.random.Generator, state: dict) -> None:
+    check_rng_state(rng, state)
     rng.bit_generator.state = copy.deepcopy(state)
 
 
 def checkpoint_path(folder, lesson: str, track: str, seed: int, budget: str, tag: str = "run", suffix: str = ".ckpt"):
     """``folder/<lesson>-<track>-<budget>-seed<seed>-<tag><suffix>``: one file per run, never shared."""
     return Path(folder) / f"{lesson}-{track}-{budget}-seed{seed}-{tag}{suffix}"
-
-
-def check_meta(saved: dict, expected: dict, path) -> None:
-    """Refuse to resume from a checkpoint written by a different run (another seed, budget, track)."""
-    diff = {k: (saved.get(k), v) for k, v in expected.items() if saved.get(k) != v}
-    if diff:
-        detail = ", ".join(f"{k}: file has {a!r}, this run has {b!r}" for k, (a, b) in diff.items())
-        raise ValueError(f"{path} belongs to a different run ({detail}); pass another path or delete it")

@@ -6,21 +6,22 @@
 * :class:`EarlyStopping`: the same rule for a custom loop: the framework-neutral
   :class:`course_lib.techniques.early_stopping.PatienceTracker` plus a copy of the best weights.
 * :func:`save_checkpoint` / :func:`load_checkpoint`: model and optimizer variables, data
-  position and noise state in one file, written atomically (temporary file, then ``os.replace``).
+  position and noise state in one file, written atomically (temporary file, then ``os.replace``):
+  arrays in an ``.npz`` archive, the rest as JSON (:mod:`course_lib.checkpoints`), never pickle.
 * :class:`VAETrainer`: trains a VAE epoch by epoch on exactly the batches and noise of
   :func:`course_lib.tensorflow.train_vae`, with a state that a checkpoint can hold.
 """
 from __future__ import annotations
 
 import contextlib
-import pickle
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from .. import data
-from ..techniques.early_stopping import BatchStream, PatienceTracker, atomic_write, check_meta, rng_state, set_rng_state
+from ..techniques.early_stopping import (BatchStream, PatienceTracker, check_rng_state, load_state, require_fit,
+                                        rng_state, save_state, set_rng_state)
 from .models import VAE
 from .train import _apply, _vae_loss, adam, negative_elbo, reparameterize, test_negative_elbo, to_tensor
 
@@ -108,26 +109,30 @@ class EarlyStopping:
         return f"EarlyStopping({self.tracker!r})"
 
 
-def _dump(obj, tmp):
-    with open(tmp, "wb") as f:
-        pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+def _to_array(obj):
+    return obj.numpy() if isinstance(obj, (tf.Tensor, tf.Variable, keras.Variable)) else None
 
 
 def save_checkpoint(path, state: dict, meta: dict | None = None):
-    """Write ``{"meta": meta, **state}`` (NumPy arrays and plain values) to ``path`` atomically."""
-    return atomic_write(path, lambda tmp: _dump({"meta": dict(meta or {}), **state}, tmp))
+    """Write ``{"meta": meta, **state}`` to ``path`` atomically: arrays (and tensors, as arrays) in an
+    npz archive, the rest (numbers, strings, RNG states, histories) as JSON. No pickle."""
+    return save_state(path, state, meta, convert=_to_array)
 
 
 def load_checkpoint(path, meta: dict | None = None) -> dict:
-    """Read a checkpoint; with ``meta``, refuse one whose metadata differ (another seed, budget...).
+    """Read a checkpoint; with ``meta``, refuse one whose metadata differ (another seed, budget...)
+    before reading any array. Arrays come back as NumPy arrays; nothing is unpickled."""
+    return load_state(path, meta)
 
-    Only load files you wrote yourself: the format is pickle.
-    """
-    with open(path, "rb") as f:
-        state = pickle.load(f)
-    if meta is not None:
-        check_meta(state.get("meta", {}), meta, path)
-    return state
+
+def _entries(saved, variables, prefix: str):
+    """Saved arrays against variables, by position (Keras names carry global layer counters)."""
+    saved = list(saved)
+    for i in range(max(len(saved), len(variables))):
+        s = (tuple(np.shape(saved[i])), str(np.asarray(saved[i]).dtype)) if i < len(saved) else (None, None)
+        v = (tuple(variables[i].shape), str(variables[i].dtype)) if i < len(variables) else (None, None)
+        name = f"{prefix}{i}" + (f" ({variables[i].path})" if i < len(variables) else "")
+        yield (name, *s, *v)
 
 
 class VAETrainer:
@@ -177,10 +182,19 @@ class VAETrainer:
                 "batches": self.batches.state_dict(), "noise_rng": rng_state(self.noise_rng),
                 "epoch": self.epoch, "last_batch_loss": self.last_batch_loss}
 
-    def load_state_dict(self, state: dict) -> None:
+    def check_state(self, state: dict, source: str = "the state", prefix: str = "") -> None:
+        """Raise ValueError at the first entry of ``state`` that does not fit this trainer; changes nothing."""
+        if not self.optimizer.built:
+            self.optimizer.build(self.model.trainable_variables)
+        require_fit(_entries(state["model"], self.model.weights, prefix + "model/"), source)
+        require_fit(_entries(state["optimizer"], self.optimizer.variables, prefix + "optimizer/"), source)
+        self.batches.check_state(state["batches"])
+        check_rng_state(self.noise_rng, state["noise_rng"])
+
+    def load_state_dict(self, state: dict, source: str = "the state", prefix: str = "") -> None:
+        """Load a :meth:`state_dict`: every shape is checked first, so a misfit changes nothing."""
+        self.check_state(state, source, prefix)
         self.model.set_weights(state["model"])
-        if len(state["optimizer"]) != len(self.optimizer.variables):
-            raise ValueError("the checkpoint's optimizer state does not fit this optimizer")
         for var, value in zip(self.optimizer.variables, state["optimizer"]):
             var.assign(value)
         self.batches.load_state_dict(state["batches"])
@@ -194,5 +208,5 @@ class VAETrainer:
     def load(self, path, meta: dict | None = None) -> dict:
         """Resume from ``path``; returns the extras saved with it."""
         state = load_checkpoint(path, meta)
-        self.load_state_dict(state.pop("trainer"))
+        self.load_state_dict(state.pop("trainer"), source=f"checkpoint {path}", prefix="trainer/")
         return state

@@ -3,7 +3,9 @@
 * :class:`EarlyStopping`: the framework-neutral :class:`course_lib.techniques.early_stopping.PatienceTracker`
   plus a deep copy of the best ``state_dict``; ``restore(model)`` brings it back.
 * :func:`save_checkpoint` / :func:`load_checkpoint`: one file, written atomically (a temporary
-  file in the same folder, then ``os.replace``), refusing a file written by another run.
+  file in the same folder, then ``os.replace``), refusing a file written by another run. Tensors
+  go into an ``.npz`` archive, everything else into JSON (:mod:`course_lib.checkpoints`): no pickle,
+  so loading a file never runs code from it.
 * :class:`VAETrainer`: trains a VAE epoch by epoch on exactly the batches and noise of
   :func:`course_lib.torch.train_vae`, and stores model, optimizer, data position and noise
   state, so a resumed run ends with the same weights as an uninterrupted one.
@@ -17,7 +19,8 @@ import numpy as np
 import torch
 
 from .. import data
-from ..techniques.early_stopping import BatchStream, PatienceTracker, atomic_write, check_meta, rng_state, set_rng_state
+from ..techniques.early_stopping import (BatchStream, PatienceTracker, check_rng_state, load_state, require_fit,
+                                        rng_state, save_state, set_rng_state)
 from .train import DEVICE, _adam, _vae_loss, negative_elbo, reparameterize, test_negative_elbo, to_tensor
 
 
@@ -70,17 +73,52 @@ class EarlyStopping:
         return f"EarlyStopping({self.tracker!r})"
 
 
+def _to_array(obj):
+    return obj.detach().cpu().numpy() if isinstance(obj, torch.Tensor) else None
+
+
+def _to_tensor(arr):
+    return torch.from_numpy(arr).to(DEVICE)
+
+
 def save_checkpoint(path, state: dict, meta: dict | None = None):
-    """Write ``{"meta": meta, **state}`` to ``path`` atomically with ``torch.save``."""
-    return atomic_write(path, lambda tmp: torch.save({"meta": dict(meta or {}), **state}, tmp))
+    """Write ``{"meta": meta, **state}`` to ``path`` atomically: tensors as arrays in an npz archive,
+    the rest (numbers, strings, RNG states, histories) as JSON. No pickle."""
+    return save_state(path, state, meta, convert=_to_array)
 
 
 def load_checkpoint(path, meta: dict | None = None) -> dict:
-    """Read a checkpoint; with ``meta``, refuse one whose metadata differ (another seed, budget...)."""
-    state = torch.load(path, map_location=DEVICE, weights_only=False)
-    if meta is not None:
-        check_meta(state.get("meta", {}), meta, path)
-    return state
+    """Read a checkpoint; with ``meta``, refuse one whose metadata differ (another seed, budget...)
+    before reading any array. Tensors come back as tensors (on ``DEVICE``); nothing is unpickled."""
+    return load_state(path, meta, restore=_to_tensor)
+
+
+def _shape(t):
+    return (tuple(t.shape), str(t.dtype).removeprefix("torch.")) if isinstance(t, torch.Tensor) else ((), "not a tensor")
+
+
+def _model_entries(saved: dict, target: dict, prefix: str):
+    """Saved tensors against the model's, by name (a name missing on either side is a misfit)."""
+    for name in dict.fromkeys([*target, *saved]):
+        yield (prefix + name, *(_shape(saved[name]) if name in saved else (None, None)),
+               *(_shape(target[name]) if name in target else (None, None)))
+
+
+def _optimizer_entries(saved: dict, optimizer, prefix: str):
+    """Adam's per-parameter state against the parameters it belongs to (a fresh optimizer has no state)."""
+    groups, params = optimizer.param_groups, [p for g in optimizer.param_groups for p in g["params"]]
+    saved_groups = saved["param_groups"]
+    if len(saved_groups) != len(groups) or any(len(a["params"]) != len(b["params"])
+                                               for a, b in zip(saved_groups, groups)):
+        yield (prefix + "param_groups", [len(g["params"]) for g in saved_groups], "parameters per group",
+               [len(g["params"]) for g in groups], "parameters per group")
+    for index, entry in saved["state"].items():
+        if not isinstance(index, int) or not 0 <= index < len(params):
+            yield (f"{prefix}state/{index}", (), "", None, None)
+        for name, value in entry.items():
+            shape = () if name == "step" else tuple(params[index].shape)
+            dtype = _shape(value)[1] if name == "step" else str(params[index].dtype).removeprefix("torch.")
+            yield (f"{prefix}state/{index}/{name}", *_shape(value), shape, dtype)
 
 
 class VAETrainer:
@@ -125,7 +163,16 @@ class VAETrainer:
                 "batches": self.batches.state_dict(), "noise_rng": rng_state(self.noise_rng),
                 "epoch": self.epoch, "last_batch_loss": self.last_batch_loss}
 
-    def load_state_dict(self, state: dict) -> None:
+    def check_state(self, state: dict, source: str = "the state", prefix: str = "") -> None:
+        """Raise ValueError at the first entry of ``state`` that does not fit this trainer; changes nothing."""
+        require_fit(_model_entries(state["model"], self.model.state_dict(), prefix + "model/"), source)
+        require_fit(_optimizer_entries(state["optimizer"], self.optimizer, prefix + "optimizer/"), source)
+        self.batches.check_state(state["batches"])
+        check_rng_state(self.noise_rng, state["noise_rng"])
+
+    def load_state_dict(self, state: dict, source: str = "the state", prefix: str = "") -> None:
+        """Load a :meth:`state_dict`: every shape is checked first, so a misfit changes nothing."""
+        self.check_state(state, source, prefix)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.batches.load_state_dict(state["batches"])
@@ -139,5 +186,5 @@ class VAETrainer:
     def load(self, path, meta: dict | None = None) -> dict:
         """Resume from ``path``; returns the extras saved with it."""
         state = load_checkpoint(path, meta)
-        self.load_state_dict(state.pop("trainer"))
+        self.load_state_dict(state.pop("trainer"), source=f"checkpoint {path}", prefix="trainer/")
         return state
