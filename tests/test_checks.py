@@ -148,3 +148,69 @@ def test_vae_exercises_per_framework(fw):
     for checker in (ex.reparameterize, ex.negative_elbo, ex.frechet_distance):
         v = checker.verdict(_stub)
         assert v.status == NOT_ATTEMPTED and "ex." in v.message
+
+
+# --- the engine's messages ------------------------------------------------------------------
+
+def _total(cases, **kw):
+    return Exercise(name="total", truth=lambda x: float(x.sum()), cases=[(np.asarray(c, float),) for c in cases],
+                    hints=(), **kw)
+
+
+def test_the_constant_factor_message_needs_several_distinct_values():
+    doubled = lambda x: 2 * float(x.sum())  # noqa: E731
+    for few in ([[1.0, 2.0]], [[1.0, 2.0], [4.0]], [[1.0, 2.0]] * 3):  # one, two, or three equal expected values
+        v = _total(few).verdict(doubled)
+        assert v.status == WRONG and "constant factor" not in v.message, v.message
+        assert "got 6, expected 3" in v.message
+    v = _total([[1.0, 2.0], [4.0], [0.5]]).verdict(doubled)
+    assert "every value is 2 times the expected one" in v.message
+    # a zero that became non-zero is no constant factor
+    v = _total([[1.0, 2.0], [4.0], [0.5], [0.0]]).verdict(lambda x: 2 * float(x.sum()) + 1.0 * (x.sum() == 0))
+    assert "constant factor" not in v.message
+
+
+def test_values_differ_names_the_output_and_the_case():
+    pair = dict(name="pair", truth=lambda x: (x + 1, x * 2), cases=[(np.arange(3.0),), (np.array([5.0, 6.0]),)],
+                hints=())
+    wrong_second = lambda x: (x + 1, x * 2 + (x > 5.5))  # noqa: E731 - only case 2's second entry of output 2
+    v = Exercise(**pair, outputs=("plus_one", "doubled")).verdict(wrong_second)
+    assert "`doubled`, the 2nd returned value (of 2), differs in test case 2 of 2 (x=[5, 6])" in v.message, v.message
+    assert "(1 of 2 entries differ): at [1] got 13, expected 12." in v.message
+    v = Exercise(**pair).verdict(wrong_second)
+    assert "the 2nd returned value (of 2), differs in test case 2 of 2" in v.message
+
+
+def test_values_differ_prints_enough_digits_to_see_the_difference():
+    ex = Exercise(name="scale", truth=lambda x: 1.234567 * x, cases=[(np.array([1.0, 2.0]),)], hints=(),
+                  rtol=1e-7, atol=0.0)
+    v = ex.verdict(lambda x: 1.234561 * x)  # wrong in the 6th significant digit
+    assert "at [0] got 1.234561, expected 1.234567; at [1] got 2.469122, expected 2.469134." in v.message, v.message
+
+
+def test_plain_numbers_need_no_track_conversion():
+    ex = _total([[1.0, 2.0], [4.0]], to_numpy=lambda t: t.numpy())  # like a track's: tensors only
+    for answer in (lambda x: float(x.sum()), lambda x: np.float32(x.sum()), lambda x: int(x.sum())):
+        assert ex.verdict(answer).passed
+    v = ex.verdict(lambda x: "three")
+    assert v.status == WRONG and "returned a str, which is not a number" in v.message
+    v = ex.verdict(lambda x: {"total": 3.0})
+    assert v.status == WRONG and "returned a dict" in v.message
+
+
+def test_cases_survive_a_function_that_edits_its_inputs():
+    ex = _square_exercise()
+
+    def squares_then_scribbles(x):
+        y = x ** 2
+        x[:] = 99.0
+        return y
+    assert ex.verdict(squares_then_scribbles).passed and ex.verdict(squares_then_scribbles).passed
+    assert np.array_equal(ex.cases[0][0], np.arange(4.0))
+
+
+def test_an_extra_check_that_raises_is_reported():
+    ex = Exercise(name="square", truth=lambda x: x**2, cases=[(np.arange(3.0),)], hints=(),
+                  extra_checks=(lambda fn: fn(None),))
+    v = ex.verdict(lambda x: x * x)
+    assert v.status == WRONG and "the values are right, but on further inputs it raised TypeError" in v.message

@@ -147,6 +147,84 @@ def test_learner_style_answers():
     assert "seed document" in shared.should_stop().verdict(seeds_rule).message
 
 
+def _learner_should_stop(reading):
+    """should_stop written by a learner who read the rule one way (the plain-Python answers a notebook gets)."""
+    def should_stop(history, patience, min_delta):
+        best, wait, seen = None, 0, []
+        for value in history["val_loss"]:
+            if best is None:
+                improved = reading != "first value as a failure"
+            elif reading == "relative min_delta":
+                improved = value < best * (1 - min_delta)
+            elif reading == "ties count":
+                improved = value <= best - min_delta
+            else:
+                improved = value < best - min_delta
+            if best is None or improved:
+                best = value
+            wait = (wait if reading == "not in a row" else 0) if improved else wait + 1
+            if reading == "best moves on every new minimum":
+                best = min(best, value)
+        return wait >= patience
+    return should_stop
+
+
+def _learner_best_step(reading):
+    def best_step(val_losses, min_delta):
+        best, index = None, None
+        for i, value in enumerate(val_losses):
+            if best is None or {"relative min_delta": value < best * (1 - min_delta),
+                                "ties count": value <= best - min_delta}.get(reading, value < best - min_delta):
+                best, index = value, i
+            elif reading == "best moves on every new minimum":
+                best = min(best, value)
+        return index
+    return best_step
+
+
+READINGS = {"should_stop": ["best moves on every new minimum", "relative min_delta", "ties count", "not in a row",
+                            "first value as a failure"],
+            "best_step": ["best moves on every new minimum", "relative min_delta", "ties count"]}
+
+
+@pytest.mark.parametrize("exercise,learner", [("should_stop", _learner_should_stop), ("best_step", _learner_best_step)])
+def test_other_readings_of_the_rule_get_their_own_diagnosis(exercise, learner):
+    ex = getattr(shared, exercise)()
+    assert ex.verdict(learner("as intended")).status == CORRECT
+    messages = {m.name: m.message for m in ex.mistakes}
+    for reading in READINGS[exercise]:
+        v = ex.verdict(learner(reading))
+        assert v.status == WRONG and messages[reading] in v.message, (reading, v.message)
+
+
+@pytest.mark.parametrize("make", [shared.should_stop, shared.best_step])
+def test_the_cases_separate_every_reading(make):
+    """The truth and each mistake, and any two mistakes with different diagnoses, give different
+    answers on at least one case: no reading hides behind another or behind the truth."""
+    ex = make()
+    answers = [("truth", None, ex.truth)] + [(m.name, m.message, m.impl) for m in ex.mistakes]
+    for i, (name_a, message_a, a) in enumerate(answers):
+        for name_b, message_b, b in answers[i + 1:]:
+            if message_a != message_b:
+                assert any(a(*case) != b(*case) for case in ex.cases), (name_a, name_b)
+
+
+def test_the_rule_is_stated_the_same_way_in_both_notebooks():
+    """The markdown states the rule that the checker enforces: strict, absolute min_delta, best moving
+    only at an improvement (and the same words in both tracks)."""
+    from pathlib import Path
+    from course_lib.tooling.notebooks import read_notebook
+    root = Path(__file__).resolve().parents[1]
+    texts = []
+    for track in ("pytorch", "tensorflow"):
+        nb = read_notebook(root / "solutions" / track / "02_early_stopping.ipynb")
+        texts.append([c.source for c in nb.cells if c.cell_type == "markdown" and "min_delta" in c.source])
+    assert texts[0] == texts[1]
+    rule = next(t for t in texts[0] if "**Patience and `min_delta`.**" in t)
+    for words in ("`value < best - min_delta`", "absolute amount", "a tie", "stays where it is"):
+        assert words in rule, words
+
+
 @pytest.mark.parametrize("name", TRACKS)
 def test_tracks_expose_the_same_checkers(name):
     _track(name)

@@ -1,4 +1,4 @@
-"""The notebook contract of COURSE_DESIGN.md, checked on every committed notebook."""
+"""The notebook contract (docs/course_design.md), checked on every committed notebook."""
 import ast
 import re
 from pathlib import Path
@@ -92,3 +92,28 @@ def test_lessons_are_in_sync_with_solutions():
     from course_lib.tooling.notebooks import build
     stale = build(ROOT, check=True)
     assert not stale, "stale lessons (run: python -m course_lib build): " + ", ".join(_id(p) for p in stale)
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=_id)
+def test_checked_cells_are_marked_by_tag_and_lessons_keep_the_tags(path):
+    """nbval checks cells tagged nbval-check-output, so a learner's code carries no # NBVAL_ comments."""
+    solution = _read(path)
+    assert not any("NBVAL_" in c.source for c in solution.cells), "mark checked cells with the nbval-check-output tag"
+    tagged = [c for c in solution.cells if "nbval-check-output" in c.metadata.get("tags", [])]
+    assert tagged, "a solution needs at least one cell whose output nbval checks"
+    lesson = _read(lesson_path(path, ROOT))
+    assert [c.metadata.get("tags", []) for c in lesson.cells] == [c.metadata.get("tags", []) for c in solution.cells]
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=_id)
+def test_without_the_course_installed_the_notebook_says_how_to_install_it(path, tmp_path):
+    import subprocess
+    import sys
+    setup = next(c.source for c in _read(path).cells if c.cell_type == "code" and "import course_lib." in c.source)
+    guard = setup.split("\n")[:5]
+    assert guard[0] == "try:" and "except ModuleNotFoundError" in guard[2], "the first import must be guarded"
+    # -S: no site-packages, so neither the course nor the frameworks can be found (as on a bare kernel)
+    out = subprocess.run([sys.executable, "-S", "-c", "\n".join(guard)], cwd=tmp_path, capture_output=True, text=True)
+    assert out.returncode == 1
+    assert "No module named 'course_lib': install the course first (`make venv`" in out.stderr
+    assert f"pip install -e '.[{'torch' if _track(path) == 'pytorch' else 'tensorflow'}]'" in out.stderr

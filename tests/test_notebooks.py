@@ -23,4 +23,6 @@ def test_notebook_runs_at_smoke_budget(path, tmp_path):
     recorded = outcome["results"]
     assert recorded is not None, "the notebook recorded no results to RESULTS_PATH"
     assert recorded.get("budget") == "smoke"
+    # What a run writes goes under its output folder, never into the course's own folders.
+    assert not (path.parent / "checkpoints").exists(), f"{path.name} wrote checkpoints beside the notebook"
     assert outcome["seconds"] <= SMOKE_LIMIT, f"took {outcome['seconds']:.1f} s at smoke (limit {SMOKE_LIMIT:g} s)"

@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import metrics
 from ..checks import Exercise, Mistake
+from .gradient_check import Differentiable
 
 # --- lesson 00: Fréchet distance -------------------------------------------------
 
@@ -102,7 +103,9 @@ def reparameterize(**kwargs) -> Exercise:
             "sigma = exp(0.5 * logvar).",
             "z = mu + exp(0.5 * logvar) * eps",
         ),
-        mistakes=REPARAMETERIZE_MISTAKES, **kwargs)
+        mistakes=REPARAMETERIZE_MISTAKES, differentiable=Differentiable(
+            {0: "mu", 1: "logvar"}, why="The reparameterization trick exists to keep z differentiable in mu and "
+            "logvar, so that the encoder learns through the sample."), **kwargs)
 
 
 def _bce_with_logits(x, logits):
@@ -166,4 +169,6 @@ def negative_elbo(**kwargs) -> Exercise:
             "the 64 pixels (reduction none, then sum over axis 1).",
             "KL = -0.5 * sum(1 + logvar - mu**2 - exp(logvar)) over the latent axis.",
         ),
-        mistakes=NEGATIVE_ELBO_MISTAKES, rtol=1e-4, atol=1e-3, **kwargs)
+        mistakes=NEGATIVE_ELBO_MISTAKES, rtol=1e-4, atol=1e-3, differentiable=Differentiable(
+            {1: "logits", 2: "mu", 3: "logvar"}, why="This is the loss training differentiates: its gradient is "
+            "how the decoder and the encoder learn."), **kwargs)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..checks import Exercise, Mistake
+from .gradient_check import Differentiable
 from ..techniques import regularization as _reg
 
 def _sq(params, keep=_reg.is_weight):
@@ -61,7 +62,9 @@ def l2_penalty(**kwargs) -> Exercise:
             "Add up the squares of every entry of those weights (a sum, not a mean).",
             "Multiply the total by wd / 2.",
         ),
-        mistakes=L2_PENALTY_MISTAKES, **kwargs)
+        mistakes=L2_PENALTY_MISTAKES, differentiable=Differentiable(
+            {0: "params"}, why="A penalty without a gradient adds a number to the loss and changes no weight."),
+        **kwargs)
 
 
 def adamw_step_truth(w, grad, m, v, t, lr, wd):
@@ -126,4 +129,4 @@ def adamw_step(**kwargs) -> Exercise:
             "Decay the weights directly, before the Adam step: w = w - lr * wd * w. wd never enters m or v.",
             "w_new = (w - lr * wd * w) - lr * m_hat / (sqrt(v_hat) + 1e-8); return (w_new, m, v).",
         ),
-        mistakes=ADAMW_STEP_MISTAKES, rtol=1e-6, atol=1e-9, **kwargs)
+        mistakes=ADAMW_STEP_MISTAKES, outputs=("w", "m", "v"), rtol=1e-6, atol=1e-9, **kwargs)

@@ -7,7 +7,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..checks import Exercise, Mistake
+from .gradient_check import Differentiable
 from ..techniques.batchnorm import batchnorm_train, layernorm
+
+# Training back-propagates through the normalised output to the layer's input (the earlier
+# layers), to gamma and beta, and through the batch statistics too: they are not constants.
+NORM_WHY = ("Training needs the gradient of the output with respect to x (for the layers before), gamma and beta "
+            "(to learn them), and it flows through the mean and the variance as well.")
+
 
 def _bn(x, gamma, beta, rm, rv, momentum, eps, *, axis=0, norm_ddof=0, run_ddof=1, new_weight=None,
         use_running=False, eps_outside=False, update=True):
@@ -86,7 +93,8 @@ def batchnorm_exercise(**kwargs) -> Exercise:
             "(PyTorch's convention: momentum weighs the new batch).",
             "For running_var PyTorch uses the *unbiased* batch variance: var * n / (n - 1).",
         ),
-        mistakes=BATCHNORM_MISTAKES, rtol=1e-4, atol=1e-5, **kwargs)
+        mistakes=BATCHNORM_MISTAKES, rtol=1e-4, atol=1e-5, outputs=("y", "new_running_mean", "new_running_var"),
+        differentiable=Differentiable({0: "x", 1: "gamma", 2: "beta"}, output=0, why=NORM_WHY), **kwargs)
 
 
 def _ln(x, gamma, beta, eps, *, axis=1, ddof=0, eps_outside=False, affine=True):
@@ -133,4 +141,5 @@ def layernorm_exercise(**kwargs) -> Exercise:
             "Each sample on its own: mean and biased variance over the features (axis 1, keepdims=True).",
             "y = gamma * (x - mean) / sqrt(var + eps) + beta, with gamma and beta of shape (features,).",
         ),
-        mistakes=LAYERNORM_MISTAKES, rtol=1e-4, atol=1e-5, **kwargs)
+        mistakes=LAYERNORM_MISTAKES, rtol=1e-4, atol=1e-5,
+        differentiable=Differentiable({0: "x", 1: "gamma", 2: "beta"}, why=NORM_WHY), **kwargs)

@@ -7,11 +7,10 @@ its framework from these weights.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from ..checks import Exercise, Mistake
+from ..checks import Exercise, Mistake, RngFrom
+from .gradient_check import Differentiable
 from ..techniques.penalties import (
     CriticWeights, critic_input_gradient, gradient_penalty_truth, interpolate, interpolation_weights, linear_critic,
     r1_truth,
@@ -25,10 +24,6 @@ def _tanh_critic(rng, d, hidden=8, scale=1.6):
     b1 = rng.normal(scale=0.3, size=hidden)
     w2 = rng.normal(scale=scale, size=(hidden, 1))
     return CriticWeights(((W1, b1), (w2, np.array([0.1]))), activation="tanh")
-
-
-def _min_interp_norm(critic, real, fake, u):
-    return np.sqrt((critic_input_gradient(critic, interpolate(real, fake, u)) ** 2).sum(1)).min()
 
 
 def _gp_cases():
@@ -112,15 +107,7 @@ GP_HINTS = (
     "norm = sqrt(sum(g**2, axis 1) + 1e-12); return mean((norm - 1)**2).",
 )
 
-# The extra checks (which need a framework) word their findings with these.
-NOT_REACHING = ("the penalty does not reach the critic's parameters ({how}). A penalty that the optimizer "
-                "cannot differentiate constrains nothing. {fix}")
-NOT_REACHING_FIX = {
-    "torch": "Pass create_graph=True to torch.autograd.grad so the input gradient is itself differentiable, "
-             "and do not .detach() it or leave the graph with .item()/.numpy().",
-    "tensorflow": "Compute the input gradient with an inner tape *inside* the training step's tape (nested "
-                  "tapes) and keep it a tensor: no tf.stop_gradient, no .numpy().",
-}
+# The tracks' finite-gradient check words its finding with this.
 NAN_AT_ZERO = ("the penalty's gradient with respect to the critic's parameters is NaN when the critic's input "
                "gradient is exactly 0 at some point (a ReLU critic is flat in whole regions). The square root "
                "has an infinite derivative at 0 and 0 * inf = NaN, which then poisons every weight. Add a small "
@@ -143,10 +130,16 @@ def parameter_check_case() -> tuple:
     return _gp_cases()[2]
 
 
+def _on_parameters(case) -> Differentiable:
+    # Training differentiates a penalty w.r.t. the critic's weights (at a tanh critic: non-zero there).
+    return Differentiable({0: "the critic's parameters"}, case=case,
+                          why="A penalty that the optimizer cannot differentiate constrains nothing.")
+
+
 def gradient_penalty_exercise(**kwargs) -> Exercise:
     return Exercise(
         name="gradient_penalty", truth=gradient_penalty_truth, cases=_gp_cases(), hints=GP_HINTS,
-        mistakes=GP_MISTAKES, rtol=2e-4, atol=1e-5, **kwargs)
+        mistakes=GP_MISTAKES, rtol=2e-4, atol=1e-5, differentiable=_on_parameters(parameter_check_case()), **kwargs)
 
 
 # --- R1 ---------------------------------------------------------------------------------
@@ -154,10 +147,9 @@ def gradient_penalty_exercise(**kwargs) -> Exercise:
 
 def _r1_cases():
     rng = np.random.default_rng(77)
-    cases = [(linear_critic([0.8, -1.1], 0.5), rng.normal(size=(6, 2)).astype(np.float32), 10.0)]
-    cases.append((_tanh_critic(rng, 2, scale=1.2), rng.normal(size=(6, 2)).astype(np.float32), 10.0))
-    cases.append((_tanh_critic(rng, 3, scale=1.0), rng.normal(size=(5, 3)).astype(np.float32), 0.3))
-    return cases
+    x = lambda n, d: rng.normal(size=(n, d)).astype(np.float32)  # noqa: E731
+    return [(linear_critic([0.8, -1.1], 0.5), x(6, 2), 10.0), (_tanh_critic(rng, 2, scale=1.2), x(6, 2), 10.0),
+            (_tanh_critic(rng, 3, scale=1.0), x(5, 3), 0.3)]
 
 
 def _r1_with(critic, real, gamma, *, half=True, use_gamma=True, reduce="mean", form="squared", scale=1.0):
@@ -200,21 +192,10 @@ R1_HINTS = (
 
 def r1_penalty_exercise(**kwargs) -> Exercise:
     return Exercise(name="r1_penalty", truth=r1_truth, cases=_r1_cases(), hints=R1_HINTS, mistakes=R1_MISTAKES,
-                    rtol=2e-4, atol=1e-5, **kwargs)
+                    rtol=2e-4, atol=1e-5, differentiable=_on_parameters(parameter_check_case()[:2] + (10.0,)), **kwargs)
 
 
 # --- interpolation weights, checked statistically ------------------------------------------
-
-
-@dataclass(frozen=True)
-class RngFrom:
-    """A case argument that the checker turns into ``np.random.default_rng(seed)``."""
-    seed: int
-
-
-def rng_adapt(a):
-    return np.random.default_rng(a.seed) if isinstance(a, RngFrom) else a
-
 
 OK, NOT_NUMBERS, SHAPE_1D, SHAPE_OTHER, OUTSIDE, NOT_UNIFORM, NOT_FLOAT32 = range(7)
 
@@ -289,10 +270,7 @@ WEIGHT_MISTAKES = (
 def _check_weights_use_rng(fn):
     """Reproducible from the ``rng`` given, different for another seed, and the right length."""
     try:
-        a = np.asarray(fn(64, np.random.default_rng(5)))
-        b = np.asarray(fn(64, np.random.default_rng(5)))
-        c = np.asarray(fn(64, np.random.default_rng(6)))
-        d = np.asarray(fn(7, np.random.default_rng(5)))
+        a, b, c, d = (np.asarray(fn(n, np.random.default_rng(s))) for n, s in ((64, 5), (64, 5), (64, 6), (7, 5)))
     except Exception as e:  # noqa: BLE001
         return f"calling it with n=64 or n=7 raised {type(e).__name__}: {e}"
     if d.shape != (7, 1):
@@ -318,5 +296,5 @@ def sample_interpolation_weights_exercise(**kwargs) -> Exercise:
     return Exercise(
         name="sample_interpolation_weights", truth=_weights_truth,
         cases=[(2000, RngFrom(0)), (2000, RngFrom(1)), (500, RngFrom(2))], hints=WEIGHT_HINTS,
-        mistakes=WEIGHT_MISTAKES, adapt=rng_adapt, to_numpy=classify_weights,
+        mistakes=WEIGHT_MISTAKES, to_numpy=classify_weights,
         extra_checks=(_check_weights_use_rng,), rtol=0.0, atol=0.0, **kwargs)

@@ -1,6 +1,6 @@
 """Gradient penalties for the TensorFlow track (lessons 04 and 05): WGAN-GP, R1, gradient-norm
 fields, WGAN weight clipping, and the checkers' TensorFlow side (critics built from NumPy
-weights, checks that a penalty reaches the critic's parameters and stays finite).
+weights, the gradient check's wording and the check that a penalty's gradient stays finite).
 
 The NumPy truths and the interpolation weights live in :mod:`course_lib.techniques.penalties`; the
 PyTorch track has the same functions with the same signatures. Call the penalties inside the
@@ -9,13 +9,16 @@ one differentiates the penalty w.r.t. the critic's weights (nested tapes).
 """
 from __future__ import annotations
 
+import copy
+
 import keras
 import numpy as np
 import tensorflow as tf
 
 from ..techniques import penalties as _shared
 from ..exercises import lesson05_gradient_penalty as _messages
-from .train import to_numpy, to_tensor
+from ..exercises.gradient_check import Autodiff, NotATensor
+from .train import gradients, to_numpy, to_tensor
 
 interpolation_weights = _shared.interpolation_weights  # NumPy U(0, 1), shape (n, 1): same draws in both tracks
 
@@ -93,34 +96,21 @@ def adapt(a):
     return a
 
 
-def _parameter_gradients(fn, case):
-    """Run ``fn`` on ``case`` (NumPy) inside an outer tape: ``(message or None, [grads of kernels])``."""
-    critic = critic_from_weights(case[0])
-    kernels = [v for v in critic.trainable_variables if len(v.shape) > 1]
-    with tf.GradientTape() as outer:
-        out = fn(critic, *[adapt(a) for a in case[1:]])
-    if not tf.is_tensor(out):
-        return "the result is not a tensor, so no tape can trace it back to them", None
-    return None, outer.gradient(out, kernels)
-
-
-def reaches_parameters_check(case):
-    """An extra check: the penalty's gradient w.r.t. the critic's kernels is not None and not all zero."""
-    def check(fn):
-        how, grads = _parameter_gradients(fn, case)
-        if how is None and all(g is None or not bool(tf.reduce_any(g != 0)) for g in grads):
-            how = "its gradient with respect to them is zero or None"
-        return _messages.NOT_REACHING.format(how=how, fix=_messages.NOT_REACHING_FIX["tensorflow"]) if how else None
-    return check
+# The gradient check (course_lib.exercises.gradient_check) differentiates the penalty w.r.t. the
+# critic's weight matrices; a cut graph here often comes from the input gradient itself.
+AUTODIFF = Autodiff(gradients, plain="float() or .numpy()",
+                    cut="computed with tf.stop_gradient, through NumPy (.numpy(), then back to a tensor) or outside "
+                        "the training step's tape (the inner tape that takes the input gradient must run inside it)")
 
 
 def finite_at_zero_gradient_check(case):
     """An extra check: no NaN/inf in the parameter gradients where the critic's input gradient is 0."""
     def check(fn):
-        how, grads = _parameter_gradients(fn, case)
-        if how is None and any(g is not None and not bool(tf.reduce_all(tf.math.is_finite(g))) for g in grads):
-            return _messages.NAN_AT_ZERO
-        return None
+        try:
+            grads = gradients(fn, copy.deepcopy(case), adapt, (0,), None, np.float32(1.0))[0]
+        except NotATensor:
+            return None  # the gradient check says so
+        return _messages.NAN_AT_ZERO if any(g is not None and not np.all(np.isfinite(g)) for g in grads) else None
     return check
 
 

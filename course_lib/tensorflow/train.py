@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from .. import data
+from ..exercises.gradient_check import Autodiff, NotATensor
 from ..runs.history import RunningHistory
 from ..progress import progress
 
@@ -156,3 +157,37 @@ def sample_gan(G, n: int, seed: int = 0) -> np.ndarray:
 def sample_vae(model, n: int, seed: int = 0) -> np.ndarray:
     """``n`` VAE samples: the decoder's pixel means sigmoid(logits) for z ~ N(0, I)."""
     return to_numpy(tf.sigmoid(model.decode(to_tensor(data.noise(n, model.z_dim, seed)), training=False)))
+
+
+# --- the checkers' side: gradients of a learner's function ---------------------------------
+
+
+def gradients(fn, args, adapt, wrt, output, weights) -> dict:
+    """The gradient of ``sum(weights * out)`` w.r.t. the arguments at the indices ``wrt`` (a
+    network's weight matrices, or the tensors themselves, each tensor of a list), where ``out``
+    is ``fn``'s result on ``adapt`` of the NumPy ``args`` (its element ``output`` if not None):
+    ``{index: [array or None per tensor]}`` (see :class:`course_lib.exercises.gradient_check.Autodiff`)."""
+    args = [adapt(a) for a in args]
+    sources = {}
+    with tf.GradientTape() as tape:  # trainable variables are watched by themselves
+        for i in wrt:
+            a = args[i]
+            if isinstance(a, keras.layers.Layer):  # a network, e.g. a critic: its weight matrices
+                sources[i] = [v for v in a.trainable_variables if len(v.shape) > 1]
+            else:
+                sources[i] = list(a) if isinstance(a, (list, tuple)) else [a]
+                for t in sources[i]:
+                    tape.watch(t)
+        out = fn(*args)
+        out = out[output] if output is not None and isinstance(out, (tuple, list)) else out
+        if not tf.is_tensor(out):
+            raise NotATensor(out)
+        total = tf.reduce_sum(tf.cast(weights, out.dtype) * out)
+    grads = iter(tape.gradient(total, [t for i in wrt for t in sources[i]]))
+    return {i: [None if g is None else to_numpy(g) for g in (next(grads) for _ in sources[i])] for i in wrt}
+
+
+# The gradient check's words for how a TensorFlow graph gets cut (course_lib.exercises.gradient_check).
+AUTODIFF = Autodiff(gradients, plain="float() or .numpy()",
+                    cut="computed with tf.stop_gradient, through NumPy (.numpy(), then back to a tensor) or outside "
+                        "the tape (under tape.stop_recording())")

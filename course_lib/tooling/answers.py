@@ -17,6 +17,13 @@ from .notebooks import BEGIN, END, TRACKS, discover, read_notebook
 
 ANSWERS_PATH = Path(__file__).resolve().parents[1] / "assets" / "answers.json"
 
+
+def path_for(root) -> Path | None:
+    """The answers file of the course checkout at ``root``; None when ``root`` holds no ``course_lib``
+    (a bare folder of notebooks, as in tests): its answers belong to no package."""
+    package = Path(root) / "course_lib"
+    return package / "assets" / "answers.json" if package.is_dir() else None
+
 _DEF = re.compile(r"^def (\w+)\(", re.M)
 _CHECK = re.compile(r"^(\w+)\s*=\s*ex\.(\w+)\.check\(")
 

@@ -77,9 +77,10 @@ def cmd_build(args) -> int:
 
     from . import answers
 
+    answers_path = answers.path_for(args.root)
     try:
         stale = build(args.root, check=args.check)
-        answers_stale = answers.stale(args.root)
+        answers_stale = answers_path is not None and answers.stale(args.root, answers_path)
     except ValueError as e:  # e.g. unbalanced solution markers, named by notebook and cell
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -87,15 +88,15 @@ def cmd_build(args) -> int:
         for path in stale:
             print(f"stale lesson: {_rel(path, args.root)}  ({BUILD_HINT})")
         if answers_stale:
-            print(f"stale answers: {_rel(answers.ANSWERS_PATH, args.root)}  ({BUILD_HINT})")
+            print(f"stale answers: {_rel(answers_path, args.root)}  ({BUILD_HINT})")
         if stale or answers_stale:
             print(f"{len(stale) + answers_stale} file(s) out of date with solutions/; {BUILD_HINT}", file=sys.stderr)
             return 1
         print("lessons and answers are up to date")
         return 0
     if answers_stale:
-        answers.write(args.root)
-        print(f"wrote {_rel(answers.ANSWERS_PATH, args.root)}")
+        answers.write(args.root, answers_path)
+        print(f"wrote {_rel(answers_path, args.root)}")
     for path in stale:
         print(f"wrote {_rel(path, args.root)}")
     for path in orphans(args.root):

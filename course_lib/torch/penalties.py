@@ -1,11 +1,13 @@
 """Gradient penalties for the PyTorch track (lessons 04 and 05): WGAN-GP, R1, gradient-norm
 fields, WGAN weight clipping, and the checkers' PyTorch side (critics built from NumPy weights,
-checks that a penalty reaches the critic's parameters and stays finite).
+the gradient check's wording and the check that a penalty's gradient stays finite).
 
 The NumPy truths and the interpolation weights live in :mod:`course_lib.techniques.penalties`; the
 TensorFlow track has the same functions with the same signatures.
 """
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 import torch
@@ -13,7 +15,8 @@ from torch import nn
 
 from ..techniques import penalties as _shared
 from ..exercises import lesson05_gradient_penalty as _messages
-from .train import DEVICE, to_numpy, to_tensor
+from ..exercises.gradient_check import Autodiff, NotATensor
+from .train import DEVICE, gradients, to_numpy, to_tensor
 
 interpolation_weights = _shared.interpolation_weights  # NumPy U(0, 1), shape (n, 1): same draws in both tracks
 
@@ -98,34 +101,22 @@ def adapt(a):
     return a
 
 
-def _parameter_gradients(fn, case):
-    """Run ``fn`` on ``case`` (NumPy) and back-propagate: ``(message or None, [grads of weights])``."""
-    critic = critic_from_weights(case[0])
-    out = fn(critic, *[adapt(a) for a in case[1:]])
-    if not torch.is_tensor(out) or not out.requires_grad:
-        return "the result carries no graph back to them", None
-    critic.zero_grad(set_to_none=True)
-    out.backward()
-    return None, [p.grad for p in critic.parameters() if p.dim() > 1]
-
-
-def reaches_parameters_check(case):
-    """An extra check: the penalty's gradient w.r.t. the critic's weights is not None and not all zero."""
-    def check(fn):
-        how, grads = _parameter_gradients(fn, case)
-        if how is None and all(g is None or not torch.any(g != 0) for g in grads):
-            how = "its gradient with respect to them is zero or None"
-        return _messages.NOT_REACHING.format(how=how, fix=_messages.NOT_REACHING_FIX["torch"]) if how else None
-    return check
+# The gradient check (course_lib.exercises.gradient_check) differentiates the penalty w.r.t. the
+# critic's weight matrices; a cut graph here often comes from the input gradient itself.
+AUTODIFF = Autodiff(gradients, plain=".item(), float() or .numpy()",
+                    cut="computed without create_graph=True in torch.autograd.grad (the input gradient must itself "
+                        "be differentiable), under torch.no_grad(), with .detach() or through NumPy (.numpy(), then "
+                        "back to a tensor)")
 
 
 def finite_at_zero_gradient_check(case):
     """An extra check: no NaN/inf in the parameter gradients where the critic's input gradient is 0."""
     def check(fn):
-        how, grads = _parameter_gradients(fn, case)
-        if how is None and any(g is not None and not torch.all(torch.isfinite(g)) for g in grads):
-            return _messages.NAN_AT_ZERO
-        return None
+        try:
+            grads = gradients(fn, copy.deepcopy(case), adapt, (0,), None, np.float32(1.0))[0]
+        except NotATensor:
+            return None  # the gradient check says so
+        return _messages.NAN_AT_ZERO if any(g is not None and not np.all(np.isfinite(g)) for g in grads) else None
     return check
 
 

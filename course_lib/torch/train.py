@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import data
+from ..exercises.gradient_check import Autodiff, NotATensor
 from ..runs.history import RunningHistory
 from ..progress import progress
 
@@ -160,3 +161,38 @@ def sample_gan(G, n: int, seed: int = 0) -> np.ndarray:
 def sample_vae(model, n: int, seed: int = 0) -> np.ndarray:
     """``n`` VAE samples: the decoder's pixel means sigmoid(logits) for z ~ N(0, I)."""
     return _sample(lambda z: torch.sigmoid(model.decode(z)), model, n, seed, model.z_dim)
+
+
+# --- the checkers' side: gradients of a learner's function ---------------------------------
+
+
+def _sources(a) -> list:
+    """The tensors of checker argument ``a`` to differentiate: a network's weight matrices, or ``a``
+    itself (each tensor of a list), made to record gradients."""
+    if isinstance(a, torch.nn.Module):
+        return [p for p in a.parameters() if p.dim() > 1]
+    tensors = list(a) if isinstance(a, (list, tuple)) else [a]
+    return [t.requires_grad_(True) for t in tensors]
+
+
+def gradients(fn, args, adapt, wrt, output, weights) -> dict:
+    """The gradient of ``sum(weights * out)`` w.r.t. the arguments at the indices ``wrt``, where
+    ``out`` is ``fn``'s result on ``adapt`` of the NumPy ``args`` (its element ``output`` if not
+    None): ``{index: [array or None per tensor]}`` (see :class:`course_lib.exercises.gradient_check.Autodiff`)."""
+    args = [adapt(a) for a in args]
+    sources = {i: _sources(args[i]) for i in wrt}
+    with torch.enable_grad():
+        out = fn(*args)
+    out = out[output] if output is not None and isinstance(out, (tuple, list)) else out
+    if not torch.is_tensor(out):
+        raise NotATensor(out)
+    flat = [t for i in wrt for t in sources[i]]
+    grads = iter(torch.autograd.grad((out * torch.as_tensor(weights, dtype=out.dtype, device=out.device)).sum(), flat,
+                                     allow_unused=True) if out.requires_grad else [None] * len(flat))
+    return {i: [None if g is None else to_numpy(g) for g in (next(grads) for _ in sources[i])] for i in wrt}
+
+
+# The gradient check's words for how a PyTorch graph gets cut (course_lib.exercises.gradient_check).
+AUTODIFF = Autodiff(gradients, plain=".item(), float() or .numpy()",
+                    cut="computed under torch.no_grad(), with .detach() or through NumPy (.numpy(), then back to a "
+                        "tensor)")
