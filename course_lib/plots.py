@@ -108,3 +108,147 @@ def with_without(results: dict, ax=None, title: str | None = None, reference: fl
     n_seeds = max(s["n"] for s in stats.values())
     ax.set_title(title or f"{results['metric']}: mean ± std over {n_seeds} seeds", fontsize=10)
     return ax
+
+
+# --- per-seed charts (lesson 03): every seed visible, paired across variants -----------------
+
+def _seed_matrix(results: dict, names) -> np.ndarray:
+    """(variants, seeds) values; every variant must hold the same number of seeds (paired)."""
+    lengths = {n: len(results["variants"][n]) for n in names}
+    if len(set(lengths.values())) != 1:
+        raise ValueError(f"paired per-seed charts need the same seeds for every variant, got {lengths}")
+    return np.array([results["variants"][n] for n in names], dtype=float)
+
+
+def _variant_colors(names) -> dict:
+    # tab10 without its grey: reference lines are black and the lines that join a seed are grey.
+    palette = [c for i, c in enumerate(plt.cm.tab10.colors) if i != 7]
+    return {n: palette[i % len(palette)] for i, n in enumerate(names)}
+
+
+def _points_and_interval(ax, i, vals, color):
+    ax.scatter(np.full(len(vals), i - 0.1), vals, color=color, s=18, zorder=3)
+    sd = np.std(vals, ddof=1) if len(vals) > 1 else 0.0
+    ax.errorbar(i + 0.12, np.mean(vals), yerr=sd, fmt="o", color="k", ms=5, capsize=4, zorder=3)
+
+
+def _legend(ax, extra=()):
+    ax.scatter([], [], color="0.45", s=18, label="one seed")
+    ax.errorbar([], [], yerr=[], fmt="o", color="k", ms=5, capsize=4, label="mean ± sd over seeds")
+    for handle in extra:
+        handle()
+    ax.legend(fontsize=8, loc="best")
+
+
+def per_seed(results: dict, ax=None, title: str | None = None, reference: float | None = None,
+             reference_label: str = "floor"):
+    """Each seed as a point per variant (a grey line joins the same seed across variants) with the
+    mean ± standard deviation beside it. No bars, so the axis zooms on the values.
+
+    ``results`` is the dict that :func:`course_lib.results.record` writes, all variants on the same
+    seeds. ``reference`` (e.g. the real-vs-real floor) is a black dashed line, a colour no variant uses.
+    """
+    names = list(results["variants"])
+    values = _seed_matrix(results, names)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.3 * len(names) + 2, 3.2))
+    x = np.arange(len(names))
+    for seed_values in values.T:
+        ax.plot(x - 0.1, seed_values, color="0.8", lw=0.8, zorder=1)
+    colors = _variant_colors(names)
+    for i, name in enumerate(names):
+        _points_and_interval(ax, i, values[i], colors[name])
+    extra = ()
+    if reference is not None:
+        extra = (lambda: ax.axhline(reference, ls="--", color="k", lw=1, label=reference_label),)
+    _legend(ax, extra)
+    ax.set_xticks(x)
+    ax.set_xticklabels(names, rotation=15)
+    arrow = "lower is better" if results["lower_is_better"] else "higher is better"
+    ax.set_ylabel(f"{results['metric']} ({arrow})")
+    ax.set_title(title or f"{results['metric']}: {values.shape[1]} seeds", fontsize=10)
+    return ax
+
+
+def paired_differences(results: dict, baseline: str, ax=None, title: str | None = None):
+    """Per seed, each variant minus ``baseline`` on the same seed, with the mean ± standard deviation
+    of those differences; the dotted line at 0 is "no difference"."""
+    names = list(results["variants"])
+    if baseline not in names:
+        raise KeyError(f"no variant {baseline!r}; the variants are: {', '.join(names)}")
+    values = _seed_matrix(results, names)
+    others = [n for n in names if n != baseline]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.3 * len(others) + 2, 3.2))
+    colors = _variant_colors(names)
+    base = values[names.index(baseline)]
+    for i, name in enumerate(others):
+        _points_and_interval(ax, i, values[names.index(name)] - base, colors[name])
+    _legend(ax, (lambda: ax.axhline(0.0, ls=":", color="k", lw=1, label=f"no difference from {baseline}"),))
+    ax.set_xticks(np.arange(len(others)))
+    ax.set_xticklabels(others, rotation=15)
+    better = "below 0 is better" if results["lower_is_better"] else "above 0 is better"
+    ax.set_ylabel(f"{results['metric']} minus {baseline}\n(same seed; {better})")
+    ax.set_title(title or f"paired by seed: each variant minus {baseline}", fontsize=10)
+    return ax
+
+
+# --- curves over seeds (lesson 04): every seed visible, the mean over seeds on top -------------
+
+def curves_per_seed(steps, curves: dict, ax=None, title: str | None = None, ylabel: str = "value",
+                    reference: float | None = None, reference_label: str = "floor", log: bool = False):
+    """Per variant, one thin line per seed and the mean over seeds as a thick line with markers, in one
+    colour per variant (the colours of :func:`per_seed`). ``curves`` maps a variant to one curve per seed,
+    each with one value per entry of ``steps``. ``reference`` is a black dashed line, a colour no
+    variant uses."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.6))
+    colors = _variant_colors(list(curves))
+    for name, per_seed_curves in curves.items():
+        values = np.asarray(per_seed_curves, dtype=float)
+        if values.ndim != 2 or values.shape[1] != len(steps):
+            raise ValueError(f"{name!r}: expected one curve of {len(steps)} values per seed, got shape {values.shape}")
+        for curve in values:
+            ax.plot(steps, curve, color=colors[name], alpha=0.35, lw=0.8)
+        ax.plot(steps, values.mean(axis=0), "o-", color=colors[name], lw=2,
+                label=f"{name} (mean of {len(values)} seeds; thin: each seed)")
+    if reference is not None:
+        ax.axhline(reference, ls="--", color="k", lw=1, label=reference_label)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8, loc="best")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+# --- one panel per seed, with the moments rules acted (lesson 02) ------------------------------
+
+def panels_per_seed(runs, curves: dict, marks: dict, xlabel: str = "epoch", ylabel: str = "value",
+                    around_min: tuple | None = None, cols: int = 3):
+    """One panel per run (a dict with a ``"seed"``): the ``curves`` (label -> (key of the run, colour))
+    against their index, vertical ``marks`` (label -> (function of the run giving an x, colour, line
+    style)) and one legend for all panels, below them. ``around_min=(below, above)`` zooms each panel's
+    y axis on the lowest curve value, from ``below`` under it to ``above`` over it. Returns the figure."""
+    cols = min(len(runs), cols)
+    rows = -(-len(runs) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.3 * rows), squeeze=False)
+    for ax, run in zip(axes.flat, runs):
+        for label, (key, color) in curves.items():
+            ax.plot(np.arange(len(run[key])), run[key], color=color, label=label)
+        for label, (where, color, style) in marks.items():
+            ax.axvline(where(run), color=color, ls=style, label=label)
+        if around_min is not None:
+            low = min(min(run[key]) for key, _ in curves.values())
+            ax.set_ylim(low - around_min[0], low + around_min[1])
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_title(f"seed {run['seed']}", fontsize=10)
+    for ax in axes.flat[len(runs):]:
+        ax.axis("off")
+    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="lower center", ncol=len(curves) + len(marks),
+               fontsize=9)
+    fig.tight_layout(rect=(0, 0.12 / rows, 1, 1))
+    return fig

@@ -252,3 +252,37 @@ def test_learner_style_mistakes_get_their_diagnosis():
         return gamma * (x - x.mean(0)) / torch.sqrt(x.var(0, unbiased=False) + eps) + beta
     v = ex_torch.layernorm.verdict(torch_layernorm_over_batch)
     assert v.status == WRONG and "that is BatchNorm" in v.message
+
+
+def test_norm_can_be_a_callable_that_builds_the_layer():
+    """Lesson 04's short run builds its generator on the learner's layer: ``norm`` may be a callable, called
+    with each hidden width, in the generator and the critic of both tracks; other values are refused."""
+    widths = []
+
+    def torch_layer(features):
+        widths.append(features)
+        return torch.nn.Identity()
+
+    g = ct_torch.Generator(norm=torch_layer)
+    assert widths == [128, 256] and g.norm is torch_layer
+    assert [type(m).__name__ for m in g.net] == ["Linear", "Identity", "ReLU", "Linear", "Identity", "ReLU", "Linear"]
+    c = ct_torch.Critic(64, (32, 16), norm=torch_layer)
+    assert widths == [128, 256, 32, 16] and sum(isinstance(m, torch.nn.Identity) for m in c.modules()) == 2
+
+    def keras_layer(features):
+        widths.append(features)
+        return keras.layers.Identity()
+
+    widths.clear()
+    k = ct_tf.Generator(norm=keras_layer)
+    assert widths == [128, 256] and k.norm_kind is keras_layer
+    assert [type(layer).__name__ for layer in k.net.layers] == [
+        "Dense", "Identity", "Activation", "Dense", "Identity", "Activation", "Dense"]
+    ct_tf.Critic(64, (32, 16), norm=keras_layer)
+    assert widths == [128, 256, 32, 16]
+    for mod in (ct_torch, ct_tf):
+        for bad in ("group", 3):
+            with pytest.raises(ValueError):
+                mod.Generator(norm=bad)
+            with pytest.raises(ValueError):
+                mod.Critic(norm=bad)

@@ -30,8 +30,17 @@ def layernorm(x, gamma, beta, eps=1e-5):
     return gamma * (x - mean) / tf.sqrt(var + eps) + beta
 
 
+def is_batchnorm(layer) -> bool:
+    """A BatchNorm layer: Keras' ``BatchNormalization``, or any layer that keeps ``running_mean`` and
+    ``running_var`` variables and a ``momentum`` in *PyTorch's* convention, as lesson 04's layer built
+    on the learner's ``batchnorm_train`` does."""
+    if isinstance(layer, keras.layers.BatchNormalization):
+        return True
+    return all(hasattr(layer, name) for name in ("running_mean", "running_var", "momentum"))
+
+
 def bn_layers(model) -> list:
-    return [layer for layer in _all_layers(model) if isinstance(layer, keras.layers.BatchNormalization)]
+    return [layer for layer in _all_layers(model) if is_batchnorm(layer)]
 
 
 def _all_layers(model):
@@ -40,8 +49,16 @@ def _all_layers(model):
         yield from _all_layers(layer)
 
 
+def statistics(layer) -> tuple:
+    """A BatchNorm layer's (mean, variance) variables: Keras' moving ones, or ``running_mean`` and
+    ``running_var``."""
+    if isinstance(layer, keras.layers.BatchNormalization):
+        return layer.moving_mean, layer.moving_variance
+    return layer.running_mean, layer.running_var
+
+
 def _moving(model):
-    return [(bn.moving_mean, bn.moving_variance) for bn in bn_layers(model)]
+    return [statistics(bn) for bn in bn_layers(model)]
 
 
 class _KeepMoving:
@@ -69,19 +86,20 @@ def generate(G, z, train_mode: bool) -> np.ndarray:
 
 
 def with_fresh_running_stats(G, momentum: float | None = None):
-    """A copy of ``G`` whose BatchNormalization layers have moving statistics reset to (mean 0,
-    var 1), as in a freshly built model, and optionally a new momentum given in *PyTorch's*
-    convention (Keras' momentum is set to ``1 - momentum``)."""
+    """A copy of ``G`` whose BatchNorm layers have moving statistics reset to (mean 0, var 1), as
+    in a freshly built model, and optionally a new momentum given in *PyTorch's* convention (a Keras
+    ``BatchNormalization``'s momentum is set to ``1 - momentum``)."""
     g = G.__class__(z_dim=G.z_dim, hidden=tuple(layer.units for layer in G.net.layers
                                                 if isinstance(layer, keras.layers.Dense))[:-1],
-                    out_dim=G.net.layers[-1].units, output=G.output_kind, norm="batch")
+                    out_dim=G.net.layers[-1].units, output=G.output_kind, norm=getattr(G, "norm_kind", "batch"))
     g(tf.zeros((1, G.z_dim)))
     g.set_weights(G.get_weights())
     for bn in bn_layers(g):
-        bn.moving_mean.assign(tf.zeros_like(bn.moving_mean))
-        bn.moving_variance.assign(tf.ones_like(bn.moving_variance))
+        mean, var = statistics(bn)
+        mean.assign(tf.zeros_like(mean))
+        var.assign(tf.ones_like(var))
         if momentum is not None:
-            bn.momentum = 1.0 - momentum
+            bn.momentum = (1.0 - momentum) if isinstance(bn, keras.layers.BatchNormalization) else momentum
     return g
 
 

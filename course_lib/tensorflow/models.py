@@ -8,24 +8,39 @@ import keras
 import tensorflow as tf
 
 
+def _check_norm(norm) -> None:
+    if norm not in (None, "batch", "layer") and not (callable(norm) and not isinstance(norm, str)):
+        raise ValueError(f"norm must be None, 'batch', 'layer' or a callable that builds a layer from the "
+                         f"number of features, got {norm!r}")
+
+
+def norm_layer(norm, features: int) -> keras.layers.Layer:
+    """The normalization layer for ``features`` units, with PyTorch's defaults: ``"batch"``
+    (BatchNormalization, momentum 0.9 = torch's 0.1, epsilon 1e-5), ``"layer"`` (:class:`LayerNorm`),
+    or ``norm(features)`` for a callable (lesson 04 builds its generator on the learner's own layer)."""
+    if norm == "batch":
+        return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)
+    if norm == "layer":
+        return LayerNorm(epsilon=1e-5)
+    return norm(features)
+
+
 def MLP(sizes, activation="relu", name=None, dropout: float = 0.0, norm: str | None = None) -> keras.Sequential:
     """Dense layers with an activation between them (none after the last), and optionally
     dropout after each hidden activation (none is added at ``dropout=0``). ``norm`` (lesson 04):
-    None, ``"batch"`` or ``"layer"`` between each hidden Dense and its activation, with
-    PyTorch's defaults (BatchNormalization momentum 0.9 = torch's 0.1, epsilon 1e-5)."""
+    None, ``"batch"``, ``"layer"`` or a callable that builds a layer from the number of features,
+    between each hidden Dense and its activation (see :func:`norm_layer`)."""
     if len(sizes) < 2:
         raise ValueError(f"an MLP needs at least input and output sizes, got {sizes!r}")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
-    if norm not in (None, "batch", "layer"):
-        raise ValueError(f"norm must be None, 'batch' or 'layer', got {norm!r}")
+    _check_norm(norm)
     layers = [keras.Input((sizes[0],))]
     for i, width in enumerate(sizes[1:]):
         last = i == len(sizes) - 2
         if norm is not None and not last:
             layers.append(keras.layers.Dense(width))
-            layers.append(keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5) if norm == "batch"
-                          else LayerNorm(epsilon=1e-5))
+            layers.append(norm_layer(norm, width))
             layers.append(keras.layers.Activation(activation) if isinstance(activation, str) else activation)
             if dropout > 0:
                 layers.append(keras.layers.Dropout(dropout))
@@ -66,7 +81,9 @@ class Generator(keras.Model):
         if output not in ("sigmoid", "linear"):
             raise ValueError(f"output must be 'sigmoid' or 'linear', got {output!r}")
         self.z_dim, self.output_kind = z_dim, output
-        # norm (lesson 04): None, "batch" or "layer" after each hidden Dense, before the ReLU
+        # norm (lesson 04): None, "batch", "layer" or a callable(features) -> layer after each hidden
+        # Dense, before the ReLU
+        self.norm_kind = norm
         self.net = MLP([z_dim, *hidden, out_dim], name="net", norm=norm)
 
     def call(self, z, training=False):
@@ -172,8 +189,9 @@ def dense(units: int, spectral: bool = False) -> keras.layers.Layer:
 class Critic(keras.Model):
     """Data to one score (a WGAN critic or a GAN discriminator's logit), shape ``(n,)``.
 
-    ``norm``: None, ``"batch"`` (BatchNormalization) or ``"layer"`` (:class:`LayerNorm`) after
-    each hidden Dense, before the LeakyReLU; epsilon and momentum match PyTorch's defaults. With
+    ``norm``: None, ``"batch"`` (BatchNormalization), ``"layer"`` (:class:`LayerNorm`) or a callable
+    that builds a layer from the number of features (:func:`norm_layer`), after each hidden Dense,
+    before the LeakyReLU; epsilon and momentum match PyTorch's defaults. With
     a gradient penalty use ``"layer"`` (or None): BatchNorm in training mode mixes the samples of
     a batch, so the per-sample input gradients the penalty constrains are no longer per sample.
     ``spectral=True`` uses :class:`SpectralDense` layers (PyTorch's spectral norm algorithm).
@@ -182,18 +200,15 @@ class Critic(keras.Model):
     def __init__(self, in_dim: int = 2, hidden=(128, 128), norm: str | None = None, spectral: bool = False,
                  negative_slope: float = 0.2, **kwargs):
         super().__init__(**kwargs)
-        if norm not in (None, "batch", "layer"):
-            raise ValueError(f"norm must be None, 'batch' or 'layer', got {norm!r}")
+        _check_norm(norm)
         self.norm_kind, self.spectral = norm, spectral
         sizes = [in_dim, *hidden, 1]
         layers = [keras.Input((in_dim,))]
         for i, width in enumerate(sizes[1:]):
             layers.append(dense(width, spectral))
             if i < len(sizes) - 2:
-                if norm == "batch":
-                    layers.append(keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5))
-                elif norm == "layer":
-                    layers.append(LayerNorm(epsilon=1e-5))
+                if norm is not None:
+                    layers.append(norm_layer(norm, width))
                 layers.append(keras.layers.LeakyReLU(negative_slope=negative_slope))
         self.net = keras.Sequential(layers, name="net")
 

@@ -30,8 +30,18 @@ def layernorm(x, gamma, beta, eps=1e-5):
     return gamma * (x - mean) / torch.sqrt(var + eps) + beta
 
 
+def is_batchnorm(module: nn.Module) -> bool:
+    """A BatchNorm layer: PyTorch's own, or any module that keeps ``running_mean`` and ``running_var``
+    tensors and a ``momentum`` (PyTorch's convention), as lesson 04's layer built on the learner's
+    ``batchnorm_train`` does."""
+    if isinstance(module, nn.modules.batchnorm._BatchNorm):
+        return True
+    return (all(torch.is_tensor(getattr(module, name, None)) for name in ("running_mean", "running_var"))
+            and hasattr(module, "momentum"))
+
+
 def bn_layers(model: nn.Module) -> list:
-    return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    return [m for m in model.modules() if is_batchnorm(m)]
 
 
 def generate(G, z, train_mode: bool) -> np.ndarray:
@@ -47,7 +57,11 @@ def with_fresh_running_stats(G, momentum: float | None = None):
     in a freshly built model, and optionally a new momentum (PyTorch convention)."""
     g = copy.deepcopy(G)
     for bn in bn_layers(g):
-        bn.reset_running_stats()
+        with torch.no_grad():
+            bn.running_mean.zero_()
+            bn.running_var.fill_(1.0)
+        if isinstance(getattr(bn, "num_batches_tracked", None), torch.Tensor):
+            bn.num_batches_tracked.zero_()
         if momentum is not None:
             bn.momentum = momentum
     return g

@@ -15,6 +15,22 @@ def init_weights(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
+def _check_norm(norm) -> None:
+    if norm not in (None, "batch", "layer") and not (callable(norm) and not isinstance(norm, str)):
+        raise ValueError(f"norm must be None, 'batch', 'layer' or a callable that builds a layer from the "
+                         f"number of features, got {norm!r}")
+
+
+def norm_layer(norm, features: int) -> nn.Module:
+    """The normalization layer for ``features`` units: ``"batch"`` (BatchNorm1d), ``"layer"`` (LayerNorm),
+    or ``norm(features)`` for a callable (lesson 04 builds its generator on the learner's own layer)."""
+    if norm == "batch":
+        return nn.BatchNorm1d(features)
+    if norm == "layer":
+        return nn.LayerNorm(features)
+    return norm(features)
+
+
 class MLP(nn.Sequential):
     """Linear layers with an activation between them (none after the last)."""
 
@@ -23,16 +39,13 @@ class MLP(nn.Sequential):
             raise ValueError(f"an MLP needs at least input and output sizes, got {sizes!r}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
-        if norm not in (None, "batch", "layer"):
-            raise ValueError(f"norm must be None, 'batch' or 'layer', got {norm!r}")
+        _check_norm(norm)
         layers = []
         for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(nn.Linear(a, b))
             if i < len(sizes) - 2:
-                if norm == "batch":  # lesson 04: between each hidden Linear and its activation
-                    layers.append(nn.BatchNorm1d(b))
-                elif norm == "layer":
-                    layers.append(nn.LayerNorm(b))
+                if norm is not None:  # lesson 04: between each hidden Linear and its activation
+                    layers.append(norm_layer(norm, b))
                 layers.append(activation())
                 if dropout > 0:  # after each hidden activation; none is added at 0 (lesson 00's nets)
                     layers.append(nn.Dropout(dropout))
@@ -66,7 +79,9 @@ class Generator(nn.Module):
         if output not in ("sigmoid", "linear"):
             raise ValueError(f"output must be 'sigmoid' or 'linear', got {output!r}")
         self.z_dim, self.output = z_dim, output
-        # norm (lesson 04): None, "batch" or "layer" after each hidden Linear, before the ReLU
+        # norm (lesson 04): None, "batch", "layer" or a callable(features) -> layer after each hidden
+        # Linear, before the ReLU
+        self.norm = norm
         self.net = MLP([z_dim, *hidden, out_dim], norm=norm)
 
     def forward(self, z):
@@ -91,19 +106,19 @@ class Discriminator(nn.Module):
 class Critic(nn.Module):
     """Data to one score (a WGAN critic or a GAN discriminator's logit), shape ``(n,)``.
 
-    ``norm``: None, ``"batch"`` (BatchNorm1d) or ``"layer"`` (LayerNorm) after each hidden
-    Linear, before the LeakyReLU. With a gradient penalty use ``"layer"`` (or None): BatchNorm
-    in training mode mixes the samples of a batch, so the per-sample input gradients the
-    penalty constrains are no longer per sample. ``spectral=True`` wraps every Linear in
-    ``torch.nn.utils.parametrizations.spectral_norm`` (largest singular value ~1 per layer).
+    ``norm``: None, ``"batch"`` (BatchNorm1d), ``"layer"`` (LayerNorm) or a callable that builds
+    a layer from the number of features, after each hidden Linear, before the LeakyReLU. With a
+    gradient penalty use ``"layer"`` (or None): BatchNorm in training mode mixes the samples of a
+    batch, so the per-sample input gradients the penalty constrains are no longer per sample.
+    ``spectral=True`` wraps every Linear in ``torch.nn.utils.parametrizations.spectral_norm``
+    (largest singular value ~1 per layer).
     Weights are initialised as in :class:`MLP` (Glorot-uniform, zero biases).
     """
 
     def __init__(self, in_dim: int = 2, hidden=(128, 128), norm: str | None = None, spectral: bool = False,
                  negative_slope: float = 0.2):
         super().__init__()
-        if norm not in (None, "batch", "layer"):
-            raise ValueError(f"norm must be None, 'batch' or 'layer', got {norm!r}")
+        _check_norm(norm)
         self.norm, self.spectral = norm, spectral
         sizes = [in_dim, *hidden, 1]
         layers = []
@@ -112,10 +127,8 @@ class Critic(nn.Module):
             init_weights(lin)
             layers.append(nn.utils.parametrizations.spectral_norm(lin) if spectral else lin)
             if i < len(sizes) - 2:
-                if norm == "batch":
-                    layers.append(nn.BatchNorm1d(b))
-                elif norm == "layer":
-                    layers.append(nn.LayerNorm(b))
+                if norm is not None:
+                    layers.append(norm_layer(norm, b))
                 layers.append(nn.LeakyReLU(negative_slope))
         self.net = nn.Sequential(*layers)
 
