@@ -119,6 +119,23 @@ def test_torch_schedulers_match_closed_forms():
     assert np.allclose(seq, S.warmup_cosine(np.arange(N + 1), BASE, WARM, N, MIN), rtol=1e-6, atol=1e-11)
 
 
+def test_torch_warmup_cosine_scheduler_matches_the_closed_form_and_the_keras_twin():
+    torch = pytest.importorskip("torch")
+    from course_lib.torch.schedules import WarmupCosine
+    rates = _torch_rates(lambda o: WarmupCosine(o, WARM, N, MIN), N + 50)
+    assert np.allclose(rates, S.warmup_cosine(np.arange(N + 50), BASE, WARM, N, MIN), rtol=1e-9, atol=0.0)
+    # each parameter group warms up to its own initial rate, as PyTorch's schedulers do
+    opt = torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 1.0},
+                           {"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 0.1}])
+    sched = WarmupCosine(opt, 4, 10)
+    for _ in range(2):
+        opt.step()
+        sched.step()
+    assert [g["lr"] for g in opt.param_groups] == pytest.approx([0.5, 0.05])
+    with pytest.raises(ValueError):
+        WarmupCosine(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0), 10, 10)
+
+
 def test_torch_cosine_annealing_rises_after_t_max():
     torch = pytest.importorskip("torch")
     rates = _torch_rates(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, 100, 0.0), 150)
