@@ -15,11 +15,11 @@ NOTEBOOKS = discover(ROOT, kind="all")
 SMOKE_LIMIT = float(os.environ.get("COURSE_SMOKE_LIMIT", "60"))
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT).as_posix())
 def _written_beside(path):
     return {p.name: p.stat().st_mtime_ns for p in (path.parent / "checkpoints").glob("*")}
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_notebook_runs_at_smoke_budget(path, tmp_path):
     before = _written_beside(path)
     outcome = run_one(path, ROOT, budget="smoke", out=tmp_path, timeout=300)
