@@ -116,7 +116,9 @@ _LESSONS = {
         "gan_patience": _b(2, 6, 6),        # evaluations a GAN rule (G loss, val FCD) waits
         "resume_epochs": _b(6, 60, 60),     # length of the checkpoint demo's runs
         "crash_epoch": _b(3, 25, 25),       # where the demo's run is interrupted, mid-run
-        "seeds": _b((0, 1), (0, 1, 2), (0, 1, 2, 3, 4)),  # 3, the course's minimum, fit cpu's time
+        # 5 seeds, the course's standard, fit cpu's 3 minutes: refresh took 79 s (PyTorch) and 123 s (TF) on
+        # 2 cores shared with other jobs (load average about 3).
+        "seeds": _b((0, 1), (0, 1, 2, 3, 4), (0, 1, 2, 3, 4)),  # seeds of the VAE and GAN experiments
         "max_epochs": _b(12, 500, 800),     # the one full run per seed every rule is read from
         "gan_steps": _b(40, 3000, 10000),   # GAN generator steps, sized to the budget's time
         "gan_eval_every": _b(10, 150, 250),  # GAN steps between validation-FCD checks
@@ -139,11 +141,14 @@ _LESSONS = {
         "gan_hidden": (128, 256),           # generator widths, as in lesson 00
         "gan_z_dim": 16,                    # generator noise size
         "gan_betas": (0.5, 0.999),          # DCGAN's
-        "gan_lr_g": 2e-4,                   # G's rate in both arms: DCGAN's
+        "gan_lr_g": 2e-4,                   # G's rate in the TTUR arm and the first control: DCGAN's
         "ttur_ratio": 4.0,                  # TTUR arm: D's rate is 4x G's; G keeps its rate (see below)
         # The textbook TTUR pair (G 1e-4, D 4e-4) also halves G's rate, which a short run may not afford
-        # (More exercises 2); equal rates at G's rate are the control.
-        "seeds": _b((0, 1), (0, 1, 2), (0, 1, 2, 3, 4)),  # 3, the course's minimum, fit cpu's time
+        # (More exercises 2). Two controls: equal rates at G's rate, and equal rates at D's TTUR rate (both
+        # networks learn faster), so that "D learns more" is not mistaken for "D learns faster than G".
+        # 5 seeds (3 before): refresh measured 263 s (PyTorch) and 293 s (TF) on 2 cores shared with other jobs
+        # (load 5 to 7), about 190 s of CPU each; per-run times at load 2 to 3 put a track alone at 2.5 to 3 min.
+        "seeds": _b((0, 1), (0, 1, 2, 3, 4), (0, 1, 2, 3, 4)),  # paired across schedules and arms, seed by seed
         "vae_steps": _b(40, 1500, 6000),    # VAE steps per schedule, sized to the budget's time
         "eval_every": _b(10, 100, 250),     # VAE steps between validation checks (plateau reads them)
         "gan_steps": _b(30, 2000, 8000),    # GAN generator steps per arm
@@ -159,7 +164,9 @@ _LESSONS = {
         # (Keras 0.999), and 50 batches cover only 1 - 0.999^50, about 5%, of the way to the true statistics.
         "lag_momentum": 0.001,              # BN momentum, PyTorch's convention (weight of the new batch)
         "warmup_batches": 50,               # train-mode batches at lag_momentum before sampling
-        "seeds": _b((0, 1), (0, 1, 2), (0, 1, 2, 3, 4)),  # 3, the course's minimum, fit cpu's time
+        # 5 seeds x 3 arms + the short run fit cpu's 3 minutes: measured about 105 s (PyTorch) and 135 s
+        # (TensorFlow) of CPU per notebook; 124 to 234 s wall on 2 cores shared with other runs (load 4 to 6).
+        "seeds": _b((0, 1), (0, 1, 2, 3, 4), (0, 1, 2, 3, 4)),  # paired across the arms, seed by seed
         "gan_steps": _b(40, 1500, 6000),    # generator steps per variant; gpu is 4x cpu
     },
     "05_gradient_penalty": {
@@ -170,7 +177,7 @@ _LESSONS = {
         "toy_mixtures": ("ring8", "grid25"),  # grid25 needs more than the cpu budget
         "toy_hidden": _b((64, 64), (64, 64), (128, 128, 128)),  # generator and critic widths
         "toy_z_dim": 4,                     # 2-D generator noise size
-        "toy_batch_size": _b(128, 128, 256),  # 2-D points per batch
+        "toy_batch_size": _b(64, 64, 256),  # 2-D points per batch; cpu 64 (not 128): fits 3 min, same ranking
         "toy_lr": 5e-4,                     # G's Adam rate (WGAN: RMSprop 5e-5; WGAN-GP: Adam 1e-4)
         "toy_lr_d": 2e-3,                   # critic's rate, 4x G's (TTUR, lesson 03)
         "toy_points": 5000,                 # training points per mixture and seed
@@ -179,10 +186,15 @@ _LESSONS = {
         "gp_betas": (0.5, 0.9),             # the WGAN-GP authors' 2-D code (their Algorithm 1: beta1 0)
         "n_critic": 2,                      # critic steps per G step for both WGANs (papers: 5)
         "clip": 0.01,                       # WGAN's clipping bound c, the paper's
+        # The clipping control (ring8 seeds only): the WGAN paper's own optimizer, rate and n_critic, since our
+        # Adam steps of up to toy_lr_d against c = 0.01 could pin the clipped weights at +-c.
+        "clip_paper_optimizer": "rmsprop",  # WGAN's: RMSprop, no momentum
+        "clip_paper_lr": 5e-5,              # WGAN's rate, for the generator and the critic alike
+        "clip_paper_n_critic": 5,           # WGAN's critic steps per generator step
         # lambda 1, not WGAN-GP's 10 (the paper uses 10 in every experiment, its toy mixtures included; the
         # authors' toy script gan_toy.py uses 0.1: "smaller lambda makes things faster for toy tasks"). Measured
-        # (PyTorch, 5 seeds, 2400 steps, ring8): lambda 10 gave 1.6 ± 1.8 modes and a high-quality share
-        # of 0.18 ± 0.18, against 8.0 ± 0.0 and 0.69 ± 0.04 with lambda 1.
+        # (PyTorch, 5 seeds, 2400 steps of 128 points, ring8): lambda 10 gave 1.6 ± 1.8 modes and a
+        # high-quality share of 0.18 ± 0.18, against 8.0 ± 0.0 and 0.69 ± 0.04 with lambda 1.
         "gp_lambda": 1.0,                   # WGAN-GP penalty weight
         # R1's gamma: the paper's 10 is for images; with modes 0.05 wide both 0.1 and 1 worked in our
         # trials, 0.1 slightly sharper.
@@ -199,7 +211,8 @@ _LESSONS = {
         "img_n_critic": 5,                  # WGAN-GP's, the paper's; the GAN gets 5x the G steps
         "img_gp_lambda": 10.0,              # WGAN-GP's, the paper's
         "seeds": _b((0, 1), (0, 1, 2, 3, 4), tuple(range(8))),  # x 2 mixtures: 10 stacked runs at cpu
-        "toy_steps": _b(20, 2400, 20000),   # generator steps per 2-D run; cpu: the lesson in 2-3 min
+        "toy_steps": _b(20, 2400, 20000),   # generator steps per 2-D run; cpu: the lesson in ~2 min (measured)
+        "demo_steps": _b(20, 2400, 4000),   # the notebook's own step, one WGAN-GP run; cpu: as long as toy_steps
         "img_seeds": _b((0, 1), (0, 1, 2, 3, 4), (0, 1, 2, 3, 4)),  # digits seeds
         "img_steps": _b(6, 200, 2000),      # WGAN-GP's generator steps on digits
     },

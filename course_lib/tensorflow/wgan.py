@@ -26,9 +26,21 @@ from .train import to_numpy, to_tensor
 VARIANTS = ("gan", "wgan-clip", "wgan-gp", "gan-r1")
 
 
+class _RMSprop(keras.optimizers.RMSprop):
+    """RMSprop with PyTorch's update, ``lr * g / (sqrt(v) + eps)``: Keras divides by ``sqrt(v + eps)``.
+    Where gradients are tiny, as a clipped critic's are (``v`` far below ``eps``), Keras' steps come
+    out orders of magnitude smaller than PyTorch's, so the two tracks would train different models."""
+
+    def update_step(self, gradient, variable, learning_rate):
+        lr, gradient = tf.cast(learning_rate, variable.dtype), tf.cast(gradient, variable.dtype)
+        velocity = self._velocities[self._get_variable_index(variable)]
+        self.assign(velocity, self.rho * velocity + (1 - self.rho) * tf.square(gradient))
+        self.assign_sub(variable, lr * gradient / (tf.sqrt(velocity) + self.epsilon))
+
+
 def _optimizer(kind, lr, betas):
-    if kind == "rmsprop":  # WGAN (Arjovsky et al. 2017): RMSprop, no momentum
-        return keras.optimizers.RMSprop(learning_rate=lr, rho=0.9, epsilon=1e-7)
+    if kind == "rmsprop":  # WGAN (Arjovsky et al. 2017): RMSprop, no momentum; PyTorch's update
+        return _RMSprop(learning_rate=lr, rho=0.9, epsilon=1e-7, name="rmsprop")  # a valid scope name
     return keras.optimizers.Adam(learning_rate=lr, beta_1=betas[0], beta_2=betas[1], epsilon=1e-8)
 
 
@@ -62,7 +74,11 @@ def _train(G, D, x_all, draws, variant, steps, batch_size, lr, betas, n_critic, 
             else:
                 pen = tf.zeros_like(d_loss)
             total = tf.reduce_sum(d_loss + pen)
-        opt_d.apply_gradients(zip(tape.gradient(total, D.trainable_variables), D.trainable_variables))
+        grads = tape.gradient(total, D.trainable_variables)
+        # Update once everything else in the step is computed: without this, stacked R1 runs varied from
+        # run to run at round-off level, then chaotically (TF 2.21 on CPU; not with one inter-op thread)
+        with tf.control_dependencies(grads + [d_loss, pen]):
+            opt_d.apply_gradients(zip(grads, D.trainable_variables))
         if variant == "wgan-clip":
             clip_weights(D, weight)
         return d_loss, pen
