@@ -9,6 +9,7 @@ Framework-neutral: nothing here (or in the modules it uses) imports PyTorch or T
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -110,6 +111,10 @@ def cmd_run(args) -> int:
     from .crosscheck import not_held
     from .runner import RunInProgress, run
 
+    # The runner handles SIGINT and SIGTERM while notebooks run; before and after that, a further
+    # Ctrl-C must not cut the summary short (a second Ctrl-C used to kill the runner mid-write).
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
     try:
         summary = run(args.root, budget=args.budget, track=args.track, kind=args.kind, only=args.only,
                       jobs=args.jobs, out=args.out, timeout=args.timeout, seed=args.seed)
