@@ -132,6 +132,7 @@ def test_report_lists_claims_per_notebook_and_across_tracks(tmp_path):
     path = tmp_path / "r.json"
     results.record(path, "modes", False, MODES)
     quiet(path=path).check("WGAN-GP covers every mode", True, "8 of 8")
+    quiet(path=path).tracks_agree("tracks agree", MODES)  # pending here, decided below: counted once
     summary = {"budget": "cpu", "notebooks": {"solutions/pytorch/05_x.ipynb": {
         "status": "ok", "seconds": 1.0, "error": None, "results": results.load(path)}},
         "cross_track_claims": {"solutions/05_x": [{"statement": "tracks agree", "kind": "tracks agree",

@@ -104,7 +104,9 @@ def write_report(out_dir, results_dict: dict) -> Path:
     out_dir = Path(out_dir)
     notebooks = results_dict.get("notebooks", {})
     n_failed = sum(e["status"] != "ok" for e in notebooks.values())
-    claims = [c for e in notebooks.values() for c in (e.get("results") or {}).get("claims", [])]
+    # A notebook's pending cross-track claim is counted once, as decided (or still pending) across tracks.
+    claims = [c for e in notebooks.values() for c in (e.get("results") or {}).get("claims", [])
+              if c["outcome"] != "pending"]
     claims += [c for cs in (results_dict.get("cross_track_claims") or {}).values() for c in cs]
     counted = ", ".join(f"{sum(c['outcome'] == o for c in claims)} {o}" for o in _MARKS
                         if any(c["outcome"] == o for c in claims))
