@@ -18,7 +18,7 @@ import pytest
 
 from course_lib import data
 from course_lib.techniques import early_stopping as truth
-from course_lib.tooling.notebooks import read_notebook
+from solution_cells import smoke_namespace, solution_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 SETUP, DATA = "c04", "c12"  # the setup cell (ct, cfg, ex) and the data cell (x_small, x_val, x_test)
@@ -29,9 +29,8 @@ LONG = 60  # epochs: at smoke's patience the reference rule stops well before th
 
 
 def _cells(track):
-    nb = read_notebook(ROOT / "solutions" / track / "02_early_stopping.ipynb")
-    by_id = {c.get("id"): c.source for c in nb.cells}
-    by_tag = {tag: [c.source for c in nb.cells if tag in c.metadata.get("tags", [])] for tag in TAGS}
+    by_id, tagged = solution_cells("02_early_stopping.ipynb", track)
+    by_tag = {tag: tagged.get(tag, []) for tag in TAGS}
     assert SETUP in by_id and DATA in by_id, "the test names the notebook's setup and data cells by id"
     assert all(len(v) == 1 for v in by_tag.values()), f"one cell per tag {TAGS} expected, got {by_tag}"
     return [by_id[SETUP], by_id[DATA]], by_tag["training-step"][0], by_tag["training-loop"][0]
@@ -41,12 +40,9 @@ def _cells(track):
 def notebook(request, monkeypatch, tmp_path):
     """The notebook's namespace after its setup, data and step cells at budget smoke; and the loop cell."""
     pytest.importorskip(TRACKS[request.param])
-    monkeypatch.setenv("COURSE_BUDGET", "smoke")
-    monkeypatch.setenv("COURSE_PROGRESS", "0")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    ns = smoke_namespace(monkeypatch)
     monkeypatch.chdir(tmp_path)  # the setup cell makes ./checkpoints
     first, step, loop = _cells(request.param)
-    ns = {"BUDGET": "auto", "SEED": 0, "RESULTS_PATH": None}
     for source in (*first, step):
         exec(source, ns)
     assert ns["cfg"].budget == "smoke"

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from course_lib.techniques import schedules as S
-from course_lib.tooling.notebooks import read_notebook
+from solution_cells import smoke_namespace, solution_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 SETUP, STEP_CELLS = "c03", ("c22", "c22b", "c22c")  # make_schedule, the step, the run
@@ -21,7 +21,7 @@ TRACKS = {"pytorch": "course_lib.torch", "tensorflow": "course_lib.tensorflow"}
 
 
 def _cells(track):
-    cells = {c.get("id"): c.source for c in read_notebook(ROOT / "solutions" / track / "03_lr_schedules.ipynb").cells}
+    cells, _ = solution_cells("03_lr_schedules.ipynb", track)
     missing = [cid for cid in (SETUP, *EARLIER, *STEP_CELLS) if cid not in cells]
     assert not missing, f"cells {missing} not found: the test names the notebook's cells by id"
     return cells
@@ -31,11 +31,8 @@ def _cells(track):
 def notebook(request, monkeypatch):
     """The notebook's namespace after its setup cell, at budget smoke, and its cells by id."""
     pytest.importorskip(TRACKS[request.param])
-    monkeypatch.setenv("COURSE_BUDGET", "smoke")
-    monkeypatch.setenv("COURSE_PROGRESS", "0")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    ns = smoke_namespace(monkeypatch)
     cells = _cells(request.param)
-    ns = {"BUDGET": "auto", "SEED": 0, "RESULTS_PATH": None}
     for cid in (SETUP, *EARLIER):
         exec(cells[cid], ns)
     assert ns["cfg"].budget == "smoke"

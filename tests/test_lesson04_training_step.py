@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from course_lib import data
-from course_lib.tooling.notebooks import read_notebook
+from solution_cells import smoke_namespace, solution_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 SETUP, LAYER, LOOP, SHORT = "c03", "c13c", "c13f", "c13h"
@@ -29,11 +29,10 @@ TRACKS = {"pytorch": "course_lib.torch", "tensorflow": "course_lib.tensorflow"}
 
 
 def _cells(track):
-    cells = read_notebook(ROOT / "solutions" / track / "04_batch_norm.ipynb").cells
-    by_id = {c.get("id"): c.source for c in cells}
+    by_id, by_tag = solution_cells("04_batch_norm.ipynb", track)
     missing = [cid for cid in (SETUP, LAYER, LOOP, SHORT) if cid not in by_id]
     assert not missing, f"cells {missing} not found: the test names the notebook's cells by id"
-    steps = [c.source for c in cells if STEP_TAG in c.get("metadata", {}).get("tags", [])]
+    steps = by_tag.get(STEP_TAG, [])
     assert len(steps) == 1, f"expected one cell tagged {STEP_TAG!r}, found {len(steps)}"
     assert ("backward()" in steps[0] and "opt_d.step()" in steps[0]) or "GradientTape" in steps[0]
     return {**by_id, "step": steps[0]}
@@ -43,11 +42,8 @@ def _cells(track):
 def notebook(request, monkeypatch):
     """The notebook's namespace after its setup cell, at budget smoke, and its cells."""
     pytest.importorskip(TRACKS[request.param])
-    monkeypatch.setenv("COURSE_BUDGET", "smoke")
-    monkeypatch.setenv("COURSE_PROGRESS", "0")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    ns = smoke_namespace(monkeypatch)
     cells = _cells(request.param)
-    ns = {"BUDGET": "auto", "SEED": 0, "RESULTS_PATH": None}
     exec(cells[SETUP], ns)
     assert ns["cfg"].budget == "smoke"
     return request.param, ns, cells
