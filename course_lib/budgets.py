@@ -71,6 +71,7 @@ _LESSONS = {
         "vae_steps": _b(40, 3000, 10000),   # VAE steps; cpu: the lesson in ~2 minutes
         "gan_steps": _b(40, 4000, 15000),   # digits GAN steps, sized like vae_steps
         "toy_steps": _b(40, 2500, 8000),    # 2-D GAN steps, sized like vae_steps
+        "demo_steps": _b(20, 300, 300),     # the short runs of the notebook's own steps: enough to see the losses move
     },
     "01_regularization": {
         "n_small": 200,                     # training images: few enough for the VAE to overfit
