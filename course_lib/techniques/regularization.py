@@ -77,3 +77,43 @@ def decay_demo(grad_scales=(0.01, 1.0, 100.0), steps: int = 500, lr: float = 1e-
             w, m, v = adam_step(w, noise[t - 1], m, v, t, lr, wd, decoupled)
         out[name] = [float(w[i * n:(i + 1) * n].mean()) for i in range(len(grad_scales))]
     return out
+
+
+# --- lesson 01's discriminator measurements (both tracks) -------------------------------------
+
+def memorisation_auc(train_scores, held_out_scores) -> float:
+    """The chance that D scores a random training real above a random held-out real (ties count
+    half): the area under the ROC curve of "training image or not" read off D's scores.
+
+    0.5 means D cannot tell the images it trained on from new ones of the same distribution; 1
+    means it has memorised them. It depends only on the *order* of the scores, so unlike a gap
+    between mean outputs it does not shrink when D is simply unconfident about everything."""
+    a = np.asarray(train_scores, dtype=np.float64).ravel()
+    b = np.asarray(held_out_scores, dtype=np.float64).ravel()
+    if a.size == 0 or b.size == 0:
+        raise ValueError("memorisation_auc needs scores of at least one training and one held-out image")
+    greater = (a[:, None] > b[None, :]).mean()
+    ties = (a[:, None] == b[None, :]).mean()
+    return float(greater + 0.5 * ties)
+
+
+def _sigmoid_mean(logits) -> float:
+    return float(np.mean(1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))))
+
+
+def discriminator_report(samples, train_logits, held_out_logits, fake_logits, history: dict) -> dict:
+    """Lesson 01's numbers for one trained GAN: the samples' ``fcd``, ``precision`` and ``recall``
+    (test split, :func:`course_lib.metrics.image_metrics`); D's ``gap``, its mean output on training
+    reals minus held-out reals over the last three evaluations of ``history`` (``p_train``,
+    ``p_val``); ``outputs``, the final D's mean sigmoid output on training reals, held-out reals and
+    fakes; ``auc``, :func:`memorisation_auc` of its logits (training against held-out reals); and
+    ``real_fake_auc``, the same score for held-out reals against fakes: how well D still *orders*
+    reals above fakes, whatever the scale of its outputs."""
+    from .. import metrics  # framework-neutral, NumPy only
+    m = metrics.image_metrics(samples)
+    return {"fcd": m["fcd"], "precision": m["precision"], "recall": m["recall"],
+            "gap": float(np.mean(np.asarray(history["p_train"][-3:]) - np.asarray(history["p_val"][-3:]))),
+            "outputs": {"training reals": _sigmoid_mean(train_logits), "held-out reals": _sigmoid_mean(held_out_logits),
+                        "fakes": _sigmoid_mean(fake_logits)},
+            "auc": memorisation_auc(train_logits, held_out_logits),
+            "real_fake_auc": memorisation_auc(held_out_logits, fake_logits)}

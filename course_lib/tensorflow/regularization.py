@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from .. import metrics
+from ..techniques import regularization as reg
 from .models import MLP, VAE, Discriminator, Generator, dense
 from .train import adam, sample_gan, test_negative_elbo, to_tensor, train_gan, train_vae
 
@@ -29,11 +30,15 @@ def adamw(model, lr: float, wd: float, betas=(0.9, 0.999)) -> keras.optimizers.A
     return opt
 
 
-def train_vae_variant(variant: str, x_train, x_val, cfg, seed: int, desc=None) -> dict:
+def train_vae_variant(variant: str, x_train, x_val, cfg, seed: int, desc=None, x_test=None,
+                      l2_penalty_fn=None) -> dict:
     """Train one VAE of lesson 01 and return its history and final numbers (see the PyTorch twin).
 
-    ``history["train_eval"]`` is the nELBO on the whole training subset with ``training=False``
-    (no dropout, one fixed noise draw), at the same steps as ``val_loss``.
+    ``L2 in Adam`` adds ``l2_penalty_fn(model.trainable_variables, cfg.wd_l2)`` to the loss (the
+    notebook passes the learner's function as its checker returned it; this module's
+    :func:`l2_penalty` by default). ``history["train_eval"]`` is the nELBO on the whole training
+    subset with ``training=False`` (no dropout, one fixed noise draw), at the same steps as
+    ``val_loss``. With ``x_test``, the result also holds ``"test"``, the test nELBO.
     """
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
@@ -41,17 +46,21 @@ def train_vae_variant(variant: str, x_train, x_val, cfg, seed: int, desc=None) -
     model = VAE(z_dim=cfg.vae_z_dim, hidden=cfg.vae_hidden, dropout=cfg.dropout if variant == "dropout" else 0.0)
     model(to_tensor(x_train[:1]))  # build the variables
     optimizer = adamw(model, cfg.vae_lr, cfg.wd_adamw) if variant == "AdamW" else adam(cfg.vae_lr)
-    penalty = (lambda m: l2_penalty(m.trainable_variables, cfg.wd_l2)) if variant == "L2 in Adam" else None
+    l2 = l2_penalty_fn or l2_penalty
+    penalty = (lambda m: l2(m.trainable_variables, cfg.wd_l2)) if variant == "L2 in Adam" else None
     history = train_vae(model, x_train, cfg.vae_steps, cfg.batch_size, cfg.vae_lr, seed, x_val=x_val,
                         eval_every=cfg.eval_every, optimizer=optimizer, penalty_fn=penalty,
                         on_eval=lambda h: h.setdefault("train_eval", []).append(
                             test_negative_elbo(model, x_train, seed=0, n_samples=1)),
                         desc=desc or f"VAE {variant}, seed {seed}")
     weights = [v for v in model.trainable_variables if len(v.shape) >= 2]
-    return {"history": history, "model": model,
-            "train": test_negative_elbo(model, x_train, seed, cfg.elbo_samples),
-            "val": test_negative_elbo(model, x_val, seed, cfg.elbo_samples),
-            "weight_norm": float(tf.sqrt(tf.add_n([tf.reduce_sum(tf.square(w)) for w in weights])))}
+    out = {"history": history, "model": model,
+           "train": test_negative_elbo(model, x_train, seed, cfg.elbo_samples),
+           "val": test_negative_elbo(model, x_val, seed, cfg.elbo_samples),
+           "weight_norm": float(tf.sqrt(tf.add_n([tf.reduce_sum(tf.square(w)) for w in weights])))}
+    if x_test is not None:
+        out["test"] = test_negative_elbo(model, x_test, seed, cfg.elbo_samples)
+    return out
 
 
 class RegDiscriminator(keras.Model):
@@ -81,9 +90,16 @@ def real_score(D, x) -> tuple[float, float]:
     return float(tf.reduce_mean(tf.cast(logits > 0, tf.float32))), float(tf.reduce_mean(tf.sigmoid(logits)))
 
 
+def d_logits(D, x) -> np.ndarray:
+    """D's logits on images ``x`` as a NumPy array, with ``training=False`` (no power iteration)."""
+    return np.asarray(D(to_tensor(x), training=False), dtype=np.float64)
+
+
 def train_gan_variant(variant: str, x_train, x_val, cfg, seed: int, desc=None) -> dict:
     """Train one GAN of lesson 01 (``none``, ``spectral norm`` or ``dropout`` in D) and watch
-    D's accuracy on training reals versus held-out reals; returns history, samples and FCD."""
+    D's accuracy and mean output on training reals versus held-out reals. Returns the history,
+    the networks ``G`` and ``D``, and :func:`gan_measures` (samples, FCD with precision and recall,
+    D's gap, mean outputs and AUCs)."""
     keras.utils.set_random_seed(seed)
     G = Generator(z_dim=cfg.gan_z_dim, hidden=cfg.gan_hidden)
     D = RegDiscriminator(spectral=variant == "spectral norm", dropout=cfg.d_dropout if variant == "dropout" else 0.0)
@@ -95,9 +111,16 @@ def train_gan_variant(variant: str, x_train, x_val, cfg, seed: int, desc=None) -
 
     history = train_gan(G, D, x_train, cfg.gan_steps, cfg.batch_size, cfg.gan_lr, seed, cfg.gan_betas,
                         eval_every=cfg.gan_eval_every, eval_fn=watch, desc=desc or f"GAN {variant}, seed {seed}")
+    return {"history": history, "G": G, "D": D, **gan_measures(G, D, x_train, x_val, history, seed)}
+
+
+def gan_measures(G, D, x_train, x_val, history: dict, seed: int) -> dict:
+    """What lesson 01 measures on a trained GAN (see the PyTorch twin and
+    :func:`course_lib.techniques.regularization.discriminator_report`)."""
     samples = sample_gan(G, metrics.n_eval(), seed)
-    return {"history": history, "samples": samples, "fcd": metrics.fcd(samples),
-            "gap": float(np.mean(np.array(history["p_train"][-3:]) - np.array(history["p_val"][-3:])))}
+    fakes = sample_gan(G, len(x_val), seed + 10_000)
+    return {"samples": samples, **reg.discriminator_report(samples, d_logits(D, x_train), d_logits(D, x_val),
+                                                            d_logits(D, fakes), history)}
 
 
 def largest_singular_value(kernel) -> float:
