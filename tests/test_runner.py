@@ -16,7 +16,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from course_lib.tooling.refresh import refresh
-from course_lib.tooling.runner import NotebookError, run, run_one
+from course_lib.tooling.runner import NotebookError, run, run_one, submission_order
 
 REPO = Path(__file__).resolve().parents[1]
 PARAMETERS = 'BUDGET = "auto"\nSEED = 0\nRESULTS_PATH = None'
@@ -159,3 +159,12 @@ def test_refresh_failure_leaves_notebook_untouched(tmp_path):
     with pytest.raises(NotebookError, match=r"01_fail\.ipynb: cell 2 .*ZeroDivisionError"):
         refresh(tmp_path, track="tensorflow", budget="smoke")
     assert path.read_bytes() == before
+
+
+def test_parallel_runs_start_lesson_by_lesson_with_the_tracks_side_by_side():
+    rels = [f"solutions/{t}/{n}.ipynb" for t in ("pytorch", "tensorflow") for n in ("00_a", "01_b")]
+    paths = [Path("/r") / r for r in rels]
+    order = [rel for _, rel in submission_order(paths, rels)]
+    assert order == ["solutions/pytorch/00_a.ipynb", "solutions/tensorflow/00_a.ipynb",
+                     "solutions/pytorch/01_b.ipynb", "solutions/tensorflow/01_b.ipynb"]
+    assert all(p == Path("/r") / rel for p, rel in submission_order(paths, rels))

@@ -17,7 +17,7 @@ import threading
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import nbformat
 from tqdm.auto import tqdm
@@ -82,6 +82,17 @@ def check_timeout(timeout: float | None) -> float | None:
 def _timeout(budget: str, timeout: float | None) -> float:
     """The limit per notebook: ``timeout`` if given, else the default of the budget actually run."""
     return DEFAULT_TIMEOUTS[resolve_budget(budget)] if check_timeout(timeout) is None else float(timeout)
+
+
+def submission_order(paths, rels) -> list:
+    """``(path, rel)`` pairs in the order the pool starts them: lesson by lesson, the tracks side by
+    side. A PyTorch kernel (one thread) next to a TensorFlow one (every core) shares two cores
+    better than two TensorFlow kernels do (measured: lessons 00-05 at cpu with 2 jobs took 16.0 min
+    track after track), and each lesson's cross-track claims can be decided as early as possible."""
+    def key(pair):
+        kind, track, name = PurePosixPath(pair[1]).parts[-3:]
+        return kind, name, track
+    return sorted(zip(paths, rels), key=key)
 
 
 def max_jobs() -> int:
@@ -286,7 +297,7 @@ def run(root, budget: str = "smoke", track: str = "all", kind: str = "solutions"
 
         bar = tqdm(total=len(paths), desc="notebooks", unit="nb", disable=quiet)
         with bar, ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(one, p, rel): rel for p, rel in zip(paths, rels)}
+            futures = {pool.submit(one, p, rel): rel for p, rel in submission_order(paths, rels)}
             for future in as_completed(futures):
                 rel = futures[future]
                 bar.set_postfix_str(f"{rel}: {future.result()['status']}", refresh=False)
