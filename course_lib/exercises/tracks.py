@@ -16,6 +16,8 @@ from . import lesson02_early_stopping as _l02
 from . import lesson03_lr_schedules as _l03
 from . import lesson04_batch_norm as _l04
 from . import lesson05_gradient_penalty as _l05
+from . import lesson06_augmentation as _l06
+from . import lesson07_transfer as _l07
 
 
 ANSWERS_PATH = Path(__file__).resolve().parents[1] / "assets" / "answers.json"
@@ -28,6 +30,13 @@ def answers(track: str) -> dict:
         return json.load(f)[TRACK_FOLDERS[track]]
 
 
+def _l07_checkers(track: str) -> dict:
+    transfer = importlib.import_module(f"course_lib.{track}.transfer")
+    return {"load_pretrained": _l07.load_pretrained_exercise(transfer.build_spec, transfer.outputs,
+                                                             transfer.independent_check, transfer.load_layers),
+            "freeze_lower": _l07.freeze_lower_exercise(transfer.freeze_probe, transfer.freeze_lower)}
+
+
 def checkers(track: str) -> dict:
     """``{name: Exercise}`` for ``track`` ("torch" or "tensorflow")."""
     if track not in ("torch", "tensorflow"):
@@ -36,6 +45,7 @@ def checkers(track: str) -> dict:
     train = importlib.import_module(f"course_lib.{track}.train")
     pen = importlib.import_module(f"course_lib.{track}.penalties")
     bn = importlib.import_module(f"course_lib.{track}.batchnorm")
+    aug = importlib.import_module(f"course_lib.{track}.augment")
     to_tensor, to_numpy = train.to_tensor, train.to_numpy
     # The exercises that training differentiates also get the gradient check, in the track's words.
     tensors = {"adapt": to_tensor, "to_numpy": to_numpy, "autodiff": train.AUTODIFF}
@@ -72,6 +82,14 @@ def checkers(track: str) -> dict:
             fallback=pen.r1_penalty, adapt=pen.adapt, to_numpy=pen.result_to_numpy, autodiff=pen.AUTODIFF,
             extra_checks=(pen.finite_at_zero_gradient_check(flat[:2] + (10.0,)),)),
         "sample_interpolation_weights": _l05.sample_interpolation_weights_exercise(),
+        # lesson 06: offsets and the discriminator's weights come as NumPy; the track's augment.adapt converts them
+        "translate": _l06.translate_exercise(fallback=aug.translate, adapt=aug.adapt, to_numpy=to_numpy,
+                                             autodiff=train.AUTODIFF),
+        "discriminator_loss": _l06.discriminator_loss_exercise(
+            fallback=aug.discriminator_loss, adapt=aug.adapt, to_numpy=pen.result_to_numpy, autodiff=train.AUTODIFF),
+        "ada_update": _l06.ada_update_exercise(),
+        # lesson 07: the track builds the networks and runs the steps; the NumPy truths judge the outcome
+        **_l07_checkers(track),
     }
     written = answers(track)
     for name, exercise in made.items():
