@@ -23,3 +23,16 @@ def smoke_namespace(monkeypatch) -> dict:
     monkeypatch.setenv("COURSE_PROGRESS", "0")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     return {"BUDGET": "auto", "SEED": 0, "RESULTS_PATH": None}
+
+
+class Counting:
+    """A learner's function that counts its calls (in TensorFlow: its traces into a compiled step) and
+    remembers what it answered, so a test can tell whether training used it or the checker's reference."""
+
+    def __init__(self, fn):
+        self.fn, self.calls, self.answers = fn, 0, []
+
+    def __call__(self, *args):
+        self.calls += 1
+        self.answers.append(self.fn(*args))
+        return self.answers[-1]

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from course_lib import data, metrics
-from solution_cells import smoke_namespace, solution_cells
+from solution_cells import Counting, smoke_namespace, solution_cells
 
 NOTEBOOK = "00_baselines.ipynb"
 SETUP, REPARAMETERIZE, NEGATIVE_ELBO, VAE_RUNS = "c04", "c17", "c19", "c21"
@@ -114,17 +114,6 @@ def test_train_gan_makes_the_updates_of_the_notebooks_d_step_and_g_step(notebook
 
 
 # --------------------------------------------------------------------------- the learner's functions train
-
-class Counting:
-    """A learner's function that counts its calls (in TensorFlow: its traces into the compiled step)."""
-
-    def __init__(self, fn):
-        self.fn, self.calls = fn, 0
-
-    def __call__(self, *args):
-        self.calls += 1
-        return self.fn(*args)
-
 
 def _learner(track, name, mistake=False):
     """The exercise written in the track's ops, right or with a mistake its checker names: the variance

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from course_lib import budgets
-from solution_cells import smoke_namespace, solution_cells
+from solution_cells import Counting, smoke_namespace, solution_cells
 
 NOTEBOOK = "01_regularization.ipynb"
 SETUP, DATA, SHORT_RUN, EXPERIMENT = "c04", "c06", "c18g", "c19"
@@ -104,17 +104,6 @@ def test_the_spectral_norm_arm_differs_from_the_plain_one(notebook):
 
 
 # --------------------------------------------------------------------------- the learner's l2_penalty trains
-
-class Counting:
-    """A learner's function that counts its calls (the checker sees a plain function)."""
-
-    def __init__(self, fn):
-        self.fn, self.calls = fn, 0
-
-    def __call__(self, *args):
-        self.calls += 1
-        return self.fn(*args)
-
 
 LEARNER = {  # right: the solution's formula; wrong: the biases are penalised too (a mistake the checker names)
     ("pytorch", "right"): "def l2_penalty(params, wd):\n    return wd / 2 * sum((p**2).sum() for p in params if p.ndim >= 2)\n",

@@ -18,7 +18,7 @@ import pytest
 
 from course_lib import data
 from course_lib.techniques import early_stopping as truth
-from solution_cells import smoke_namespace, solution_cells
+from solution_cells import Counting, smoke_namespace, solution_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 SETUP, DATA = "c04", "c12"  # the setup cell (ct, cfg, ex) and the data cell (x_small, x_val, x_test)
@@ -137,17 +137,6 @@ def test_the_notebooks_loop_is_the_experiments_run(notebook):
 
 
 # --------------------------------------------------------------------------- the learner's functions train
-
-class Counting:
-    """A learner's function that counts its calls and remembers what it answered."""
-
-    def __init__(self, fn):
-        self.fn, self.calls, self.answers = fn, 0, []
-
-    def __call__(self, *args):
-        self.calls += 1
-        self.answers.append(self.fn(*args))
-        return self.answers[-1]
 
 
 def right_should_stop(history, patience, min_delta):

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from course_lib.techniques import schedules as S
-from solution_cells import smoke_namespace, solution_cells
+from solution_cells import Counting, smoke_namespace, solution_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 SETUP, STEP_CELLS = "c03", ("c22", "c22b", "c22c")  # make_schedule, the step, the run
@@ -53,17 +53,6 @@ def _train_with(ns, cells, learner, name="warmup + cosine"):
 def _reference(cfg):
     steps = cfg.vae_steps
     return S.warmup_cosine(np.arange(steps), cfg.vae_lr, int(cfg.warmup_frac * steps), steps, cfg.min_lr)
-
-
-class Counting:
-    """A learner's function that counts its calls."""
-
-    def __init__(self, fn):
-        self.fn, self.calls = fn, 0
-
-    def __call__(self, *args):
-        self.calls += 1
-        return self.fn(*args)
 
 
 def _right(step, base_lr, warmup_steps, total_steps, min_lr=0.0):

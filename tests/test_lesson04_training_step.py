@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from course_lib import data
-from solution_cells import smoke_namespace, solution_cells
+from solution_cells import Counting, smoke_namespace, solution_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 SETUP, LAYER, LOOP, SHORT = "c03", "c13c", "c13f", "c13h"
@@ -47,17 +47,6 @@ def notebook(request, monkeypatch):
     exec(cells[SETUP], ns)
     assert ns["cfg"].budget == "smoke"
     return request.param, ns, cells
-
-
-class Counting:
-    """A learner's function that counts its calls (in TensorFlow: its traces into the compiled step)."""
-
-    def __init__(self, fn):
-        self.fn, self.calls = fn, 0
-
-    def __call__(self, *args):
-        self.calls += 1
-        return self.fn(*args)
 
 
 def _learner(track, mistake=None):
