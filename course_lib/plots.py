@@ -252,3 +252,28 @@ def panels_per_seed(runs, curves: dict, marks: dict, xlabel: str = "epoch", ylab
                fontsize=9)
     fig.tight_layout(rect=(0, 0.12 / rows, 1, 1))
     return fig
+
+
+# --- two overlapping classes along one axis (lesson 08) ----------------------------------------
+
+def class_histograms(values, labels, true_means, ax=None, title: str | None = None, region=None,
+                     bins=None, xlabel: str = "$x_1$"):
+    """Per class, a histogram (density) of ``values`` with that class's true density (a unit normal
+    around its entry of ``true_means``) as a line of the same colour; ``region = (lo, hi)`` is shaded."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 3))
+    values, labels = np.asarray(values, dtype=float), np.asarray(labels)
+    bins = np.linspace(-4.0, 5.5, 48) if bins is None else bins
+    t = np.linspace(bins[0], bins[-1], 300)
+    colors = plt.cm.tab10.colors
+    if region is not None:
+        ax.axvspan(*region, color="0.9", zorder=0, label="between the true means")
+    for c, mean in enumerate(true_means):
+        ax.hist(values[labels == c], bins=bins, density=True, alpha=0.45, color=colors[c], label=f"class {c}: samples")
+        ax.plot(t, np.exp(-0.5 * (t - mean) ** 2) / np.sqrt(2 * np.pi), color=colors[c], lw=1.8, ls="--",
+                label=f"class {c}: true density")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("density")
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax

@@ -16,11 +16,12 @@ TRACKS = {"torch": "course_lib.torch", "tensorflow": "course_lib.tensorflow"}
 
 
 def _namespace(track):
-    # What the notebooks import before their exercise cells (lesson 07's answers call ``transfer``).
+    # What the notebooks import before their exercise cells (lesson 07's answers call ``transfer``, lesson 08's ``F``).
     transfer = importlib.import_module(f"{TRACKS[track]}.transfer")
     if track == "torch":
         import torch
-        return {"np": np, "math": math, "torch": torch, "transfer": transfer}
+        import torch.nn.functional as F  # lesson 08's answers use F, as its notebooks import it
+        return {"np": np, "math": math, "torch": torch, "F": F, "transfer": transfer}
     import keras
     import tensorflow as tf
     return {"np": np, "math": math, "tf": tf, "keras": keras, "transfer": transfer}

@@ -18,6 +18,8 @@ from . import lesson04_batch_norm as _l04
 from . import lesson05_gradient_penalty as _l05
 from . import lesson06_augmentation as _l06
 from . import lesson07_transfer as _l07
+from . import lesson08_multitask as _l08
+from . import lesson09_ensembles as _l09
 
 
 ANSWERS_PATH = Path(__file__).resolve().parents[1] / "assets" / "answers.json"
@@ -35,6 +37,21 @@ def _l07_checkers(track: str) -> dict:
     return {"load_pretrained": _l07.load_pretrained_exercise(transfer.build_spec, transfer.outputs,
                                                              transfer.independent_check, transfer.load_layers),
             "freeze_lower": _l07.freeze_lower_exercise(transfer.freeze_probe, transfer.freeze_lower)}
+
+
+def _l08_checkers(track: str, train) -> dict:
+    cond = importlib.import_module(f"course_lib.{track}.conditional")
+    kw = {"adapt": cond.adapt, "to_numpy": train.to_numpy, "autodiff": train.AUTODIFF}
+    return {"acgan_d_loss": _l08.acgan_d_loss_exercise(fallback=cond.acgan_d_loss, **kw),
+            "acgan_g_loss": _l08.acgan_g_loss_exercise(fallback=cond.acgan_g_loss, **kw),
+            "multitask_loss": _l08.multitask_loss_exercise(fallback=_l08.combine, **kw)}
+
+
+def _l09_checkers(track: str, to_numpy) -> dict:
+    ens = importlib.import_module(f"course_lib.{track}.ensembles")
+    return {"ema_update": _l09.ema_update_exercise(fallback=ens.ema_update, adapt=ens.adapt, to_numpy=to_numpy),
+            "ensemble_log_likelihood": _l09.ensemble_log_likelihood_exercise(
+                fallback=ens.ensemble_log_likelihood, adapt=ens.adapt, to_numpy=to_numpy)}
 
 
 def checkers(track: str) -> dict:
@@ -90,6 +107,10 @@ def checkers(track: str) -> dict:
         "ada_update": _l06.ada_update_exercise(),
         # lesson 07: the track builds the networks and runs the steps; the NumPy truths judge the outcome
         **_l07_checkers(track),
+        # lesson 08: the AC-GAN losses take the heads' outputs; labels come as int arrays, the losses as a list
+        **_l08_checkers(track, train),
+        # lesson 09: states and log-likelihoods come as NumPy; the track's ensembles.adapt converts them
+        **_l09_checkers(track, to_numpy),
     }
     written = answers(track)
     for name, exercise in made.items():
