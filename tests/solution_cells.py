@@ -2,6 +2,8 @@
 they see at budget smoke (quiet, headless), as papermill would give them."""
 from pathlib import Path
 
+import numpy as np
+
 from course_lib.tooling.notebooks import read_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,3 +38,26 @@ class Counting:
         self.calls += 1
         self.answers.append(self.fn(*args))
         return self.answers[-1]
+
+
+def trainable_weights(track: str, model) -> list:
+    """A model's trainable weights as NumPy copies, in the framework's order."""
+    if track == "pytorch":
+        return [p.detach().cpu().numpy().copy() for p in model.parameters()]
+    return [v.numpy().copy() for v in model.trainable_variables]
+
+
+def model_state(track: str, model) -> list:
+    """Everything a model holds, as NumPy copies: weights and buffers (BatchNorm's statistics, spectral
+    norm's vectors)."""
+    if track == "pytorch":
+        return [t.detach().cpu().numpy().copy() for t in model.state_dict().values()]
+    return [np.array(w) for w in model.get_weights()]
+
+
+def assert_same_pairs(track: str, pairs_a, pairs_b, atol: float) -> None:
+    """Each (generator, discriminator) pair of ``pairs_a`` holds the trainable weights of its match in ``pairs_b``."""
+    for (g1, d1), (g2, d2) in zip(pairs_a, pairs_b, strict=True):
+        for a, b in zip(trainable_weights(track, g1) + trainable_weights(track, d1),
+                        trainable_weights(track, g2) + trainable_weights(track, d2), strict=True):
+            np.testing.assert_allclose(a, b, rtol=0, atol=atol)

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from course_lib import data, metrics
-from solution_cells import Counting, smoke_namespace, solution_cells
+from solution_cells import Counting, model_state, smoke_namespace, solution_cells
 
 NOTEBOOK = "00_baselines.ipynb"
 SETUP, REPARAMETERIZE, NEGATIVE_ELBO, VAE_RUNS = "c04", "c17", "c19", "c21"
@@ -51,11 +51,6 @@ def notebook(request, monkeypatch):
     return request.param, ns, (by_id, steps, loops)
 
 
-def _weights(track, model):
-    if track == "pytorch":
-        return [t.detach().cpu().numpy().copy() for t in model.state_dict().values()]
-    return [w.copy() for w in model.get_weights()]
-
 
 def _same(a, b, atol=0.0):
     return len(a) == len(b) and all(x.shape == y.shape and np.allclose(x, y, rtol=0, atol=atol) for x, y in zip(a, b))
@@ -76,14 +71,14 @@ def test_train_vae_makes_the_updates_of_the_notebooks_train_step(notebook):
     track, ns, _ = notebook
     ct, cfg, x = ns["ct"], ns["cfg"], data.digits("train")
     mine, theirs = _twins(ns, lambda: ct.VAE(z_dim=cfg.vae_z_dim, hidden=cfg.vae_hidden))
-    start = _weights(track, mine)
-    assert _same(start, _weights(track, theirs)), "seeding must give both VAEs the same initial weights"
+    start = model_state(track, mine)
+    assert _same(start, model_state(track, theirs)), "seeding must give both VAEs the same initial weights"
     losses = ns["train_vae_yourself"](mine, x, STEPS, SEED)
     history = ct.train_vae(theirs, x, STEPS, cfg.batch_size, cfg.vae_lr, SEED, eval_every=STEPS,
                            reparameterize_fn=ns["reparameterize"], negative_elbo_fn=ns["negative_elbo"])
     assert len(losses) == STEPS and history["loss"][0] == pytest.approx(np.mean(losses), rel=1e-5)
-    assert not _same(_weights(track, mine), start, atol=1e-4), "the notebook's loop did not train"
-    assert _same(_weights(track, mine), _weights(track, theirs), ATOL[track]), "ct.train_vae made other updates"
+    assert not _same(model_state(track, mine), start, atol=1e-4), "the notebook's loop did not train"
+    assert _same(model_state(track, mine), model_state(track, theirs), ATOL[track]), "ct.train_vae made other updates"
 
 
 def _gan_setting(ns, where):
@@ -102,15 +97,15 @@ def test_train_gan_makes_the_updates_of_the_notebooks_d_step_and_g_step(notebook
     track, ns, _ = notebook
     build, x, batch_size, lr, betas = _gan_setting(ns, where)
     (G1, D1), (G2, D2) = _twins(ns, build)
-    start = _weights(track, G1) + _weights(track, D1)
-    assert _same(start, _weights(track, G2) + _weights(track, D2)), "seeding must give the same initial weights"
+    start = model_state(track, G1) + model_state(track, D1)
+    assert _same(start, model_state(track, G2) + model_state(track, D2)), "seeding must give the same initial weights"
     losses = ns["train_gan_yourself"](G1, D1, x, STEPS, batch_size, lr, betas, SEED)
     history = ns["ct"].train_gan(G2, D2, x, STEPS, batch_size, lr, SEED, betas, eval_every=STEPS)
     for key in ("d_loss", "g_loss"):
         assert history[key][0] == pytest.approx(np.mean(losses[key]), rel=1e-5), f"another {key}"
-    assert not _same(_weights(track, G1), start[:len(_weights(track, G1))], atol=1e-4), "the loop did not train G"
-    assert _same(_weights(track, G1), _weights(track, G2), ATOL[track]), "ct.train_gan moved G otherwise"
-    assert _same(_weights(track, D1), _weights(track, D2), ATOL[track]), "ct.train_gan moved D otherwise"
+    assert not _same(model_state(track, G1), start[:len(model_state(track, G1))], atol=1e-4), "the loop did not train G"
+    assert _same(model_state(track, G1), model_state(track, G2), ATOL[track]), "ct.train_gan moved G otherwise"
+    assert _same(model_state(track, D1), model_state(track, D2), ATOL[track]), "ct.train_gan moved D otherwise"
 
 
 # --------------------------------------------------------------------------- the learner's functions train
@@ -146,7 +141,7 @@ def _short_run(track, ns, cells, name, learner, through_checker=True):
     ct.seed_everything(SEED)
     vae = ct.VAE(z_dim=cfg.vae_z_dim, hidden=cfg.vae_hidden)
     ns["train_vae_yourself"](vae, data.digits("train"), STEPS, SEED)
-    return _weights(track, vae)
+    return model_state(track, vae)
 
 
 def _reference_run(track, ns, cells, name):

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from course_lib import budgets
-from solution_cells import Counting, smoke_namespace, solution_cells
+from solution_cells import Counting, model_state, smoke_namespace, solution_cells
 
 NOTEBOOK = "01_regularization.ipynb"
 SETUP, DATA, SHORT_RUN, EXPERIMENT = "c04", "c06", "c18g", "c19"
@@ -45,14 +45,9 @@ def notebook(request, monkeypatch):
     return request.param, ns, by_id, tagged
 
 
-def _weights(track, model):
-    if track == "pytorch":  # parameters and buffers: spectral norm's u and v included
-        return [t.detach().cpu().numpy().copy() for t in model.state_dict().values()]
-    return [np.array(w) for w in model.get_weights()]  # trainable and not: SpectralDense's u and v included
-
 
 def _assert_same(track, a, b, what):
-    wa, wb = _weights(track, a), _weights(track, b)
+    wa, wb = model_state(track, a), model_state(track, b)
     assert len(wa) == len(wb) and len(wa) > 0
     for i, (x, y) in enumerate(zip(wa, wb)):
         np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6, err_msg=f"{what}: weight {i} differs")
@@ -75,7 +70,7 @@ def test_train_vae_variant_makes_the_updates_of_the_notebooks_step(notebook, var
     _assert_same(track, mine, lib["model"], f"VAE {variant}")
     if variant == "AdamW":  # the decay reached the weight matrices and left the biases alone in both
         fresh, _, _ = ns["vae_arm"]("none", SEED)
-        moved = [np.abs(a - b).max() for a, b in zip(_weights(track, mine), _weights(track, fresh))]
+        moved = [np.abs(a - b).max() for a, b in zip(model_state(track, mine), model_state(track, fresh))]
         assert all(m > 0 for m in moved)
 
 
@@ -99,8 +94,8 @@ def test_the_spectral_norm_arm_differs_from_the_plain_one(notebook):
     G2, D2, _ = ns["train_gan_arm"](True, SEED, 0)
     G0, _, _ = ns["train_gan_arm"](False, SEED, 0)
     _assert_same(track, G2, G0, "G's initial weights")
-    assert any(not np.allclose(a, b) for a, b in zip(_weights(track, G1), _weights(track, G0)))
-    assert len(_weights(track, D2)) > len(_weights(track, D1))  # spectral norm's power-iteration vectors
+    assert any(not np.allclose(a, b) for a, b in zip(model_state(track, G1), model_state(track, G0)))
+    assert len(model_state(track, D2)) > len(model_state(track, D1))  # spectral norm's power-iteration vectors
 
 
 # --------------------------------------------------------------------------- the learner's l2_penalty trains
@@ -158,7 +153,7 @@ def test_the_l2_arm_trains_with_the_reference_when_the_learners_penalty_is_wrong
                                   SEED)  # the library's own penalty
     _assert_same(track, mine, lib["model"], "L2 arm with the reference penalty")
     plain = ns["train_vae_arm"]("none", SEED, STEPS)  # and the penalty did act
-    assert any(not np.allclose(a, b) for a, b in zip(_weights(track, mine), _weights(track, plain)))
+    assert any(not np.allclose(a, b) for a, b in zip(model_state(track, mine), model_state(track, plain)))
 
 
 @pytest.mark.parametrize("which", ["right", "wrong"])

@@ -18,7 +18,7 @@ import pytest
 
 from course_lib import data
 from course_lib.techniques import early_stopping as truth
-from solution_cells import Counting, smoke_namespace, solution_cells
+from solution_cells import Counting, model_state, smoke_namespace, solution_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 SETUP, DATA = "c04", "c12"  # the setup cell (ct, cfg, ex) and the data cell (x_small, x_val, x_test)
@@ -50,11 +50,6 @@ def notebook(request, monkeypatch, tmp_path):
 
 
 # --------------------------------------------------------------------------- the step = VAETrainer
-
-def _weights(track, model):
-    if track == "pytorch":
-        return [t.detach().cpu().numpy().copy() for t in model.state_dict().values()]
-    return [w.copy() for w in model.get_weights()]
 
 
 def _twins(track, ns, seed):
@@ -105,7 +100,7 @@ def test_vae_trainer_computes_the_updates_of_the_notebooks_step(notebook):
     mine, trainer = _twins(track, ns, SEED)
     for epoch, loss in enumerate(_notebook_epochs(track, ns, mine, SEED, epochs=3)):
         assert trainer.train_epoch() == pytest.approx(loss, rel=1e-5), f"epoch {epoch}: another training loss"
-        for a, b in zip(_weights(track, mine), _weights(track, trainer.model)):
+        for a, b in zip(model_state(track, mine), model_state(track, trainer.model)):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=f"epoch {epoch}: other weights")
     assert trainer.epoch == 3
 
@@ -132,7 +127,7 @@ def test_the_notebooks_loop_is_the_experiments_run(notebook):
     assert len(val) < LONG, "the reference rule should stop within LONG epochs"
     np.testing.assert_allclose(history["loss"], losses, rtol=1e-5)
     np.testing.assert_allclose(history["val_loss"], val, rtol=1e-5)
-    for a, b in zip(_weights(track, vae), _weights(track, model)):
+    for a, b in zip(model_state(track, vae), model_state(track, model)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 

@@ -13,6 +13,7 @@ import pytest
 from course_lib import budgets, data
 from course_lib.progress import progress
 from course_lib.tooling.notebooks import read_notebook
+from solution_cells import assert_same_pairs, trainable_weights
 
 ct_tf = pytest.importorskip("course_lib.tensorflow")  # first: configures TensorFlow
 ct_torch = pytest.importorskip("course_lib.torch")
@@ -68,16 +69,6 @@ def _namespace(track, learner=True):
     return ns
 
 
-def _weights(track, model):
-    if track == "pytorch":
-        return [p.detach().numpy().copy() for p in model.parameters()]
-    return [v.numpy().copy() for v in model.trainable_variables]
-
-
-def _assert_same(track, pairs_a, pairs_b, atol):
-    for (G1, D1), (G2, D2) in zip(pairs_a, pairs_b):
-        for a, b in zip(_weights(track, G1) + _weights(track, D1), _weights(track, G2) + _weights(track, D2)):
-            np.testing.assert_allclose(a, b, rtol=0, atol=atol)
 
 
 def _library_kw(variant):
@@ -93,12 +84,12 @@ def test_notebook_step_matches_the_library_single_run(track, variant):
     _, wgan = TRACKS[track]
     x = data.mixture("ring8", 512, seed=0)
     mine, theirs = ns["new_pair"](3, HIDDEN), ns["new_pair"](3, HIDDEN)
-    _assert_same(track, [mine], [theirs], atol=0)  # the same initial weights
+    assert_same_pairs(track, [mine], [theirs], atol=0)  # the same initial weights
     ns["train_one"](*mine, x, variant, 4, 3, **SETTINGS[variant])
     wgan.train_critic_gan(*theirs, x, variant, 4, CFG.toy_batch_size, 3, eval_every=4, **_library_kw(variant))
-    _assert_same(track, [mine], [theirs], atol=1e-6)
+    assert_same_pairs(track, [mine], [theirs], atol=1e-6)
     if variant == "wgan-clip":  # the clipping ran, after the step
-        assert max(np.abs(w).max() for w in _weights(track, mine[1])) <= SETTINGS[variant]["weight"] + 1e-7
+        assert max(np.abs(w).max() for w in trainable_weights(track, mine[1])) <= SETTINGS[variant]["weight"] + 1e-7
 
 
 @pytest.mark.parametrize("track", TRACKS)
@@ -125,7 +116,7 @@ def test_notebook_step_matches_the_stacked_runs(track, variant):
     theirs = [ns["new_pair"](s, HIDDEN) for s in seeds]
     wgan.train_critic_gans([G for G, _ in theirs], [D for _, D in theirs], xs, variant, steps, CFG.toy_batch_size,
                            seeds, eval_every=steps, **_library_kw(variant))
-    _assert_same(track, mine, theirs, atol=1e-6)
+    assert_same_pairs(track, mine, theirs, atol=1e-6)
 
 
 def _expected_calls(track):
@@ -206,7 +197,7 @@ def test_the_short_run_trains_with_the_reference_when_the_learners_penalty_is_wr
     theirs = ns["new_pair"](0, HIDDEN)
     wgan.train_critic_gan(*theirs, data.mixture("ring8", 512, seed=0), "wgan-gp", 3, CFG.toy_batch_size, 0,
                           eval_every=3, **_library_kw("wgan-gp"))
-    _assert_same(track, [(G, D)], [theirs], atol=1e-6)
+    assert_same_pairs(track, [(G, D)], [theirs], atol=1e-6)
 
 
 @pytest.mark.parametrize("track", TRACKS)

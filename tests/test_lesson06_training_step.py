@@ -15,6 +15,7 @@ from course_lib import budgets, data
 from course_lib.progress import progress
 from course_lib.techniques import augmentation
 from course_lib.tooling.notebooks import read_notebook
+from solution_cells import assert_same_pairs, trainable_weights
 
 ct_tf = pytest.importorskip("course_lib.tensorflow")  # first: configures TensorFlow
 ct_torch = pytest.importorskip("course_lib.torch")
@@ -69,16 +70,6 @@ def _steps(track, ns):
     return ns
 
 
-def _weights(track, model):
-    if track == "pytorch":
-        return [p.detach().numpy().copy() for p in model.parameters()]
-    return [v.numpy().copy() for v in model.trainable_variables]
-
-
-def _assert_same(track, pairs_a, pairs_b, atol):
-    for (G1, D1), (G2, D2) in zip(pairs_a, pairs_b):
-        for a, b in zip(_weights(track, G1) + _weights(track, D1), _weights(track, G2) + _weights(track, D2)):
-            np.testing.assert_allclose(a, b, rtol=0, atol=atol)
 
 
 @pytest.mark.parametrize("track", TRACKS)
@@ -98,13 +89,13 @@ def test_notebook_step_matches_the_stacked_runs_on_digits(track):
         [G for G, _ in theirs], [D for _, D in theirs], [x] * len(runs), [s for _, s in runs], [a for a, _ in runs],
         steps, CFG.batch_size, CFG.lr, CFG.betas, p=[CFG.ada_p0 if a == "ADA" else 1.0 for a, _ in runs],
         ada_target=CFG.ada_target, ada_step=CFG.ada_step, ada_interval=CFG.ada_interval, ada_update=ns["ada_update"])
-    _assert_same(track, mine, theirs, atol=1e-6)
+    assert_same_pairs(track, mine, theirs, atol=1e-6)
     for i, (arm, _) in enumerate(runs):
         if arm == "ADA":
             np.testing.assert_allclose(ps[i], hist["p"][i], atol=1e-12)
             assert max(ps[i]) > 0  # p moved
     # the arms did differ: augmenting changes the trained weights
-    assert not np.allclose(_weights(track, mine[0][0])[0], _weights(track, mine[6][0])[0])
+    assert not np.allclose(trainable_weights(track, mine[0][0])[0], trainable_weights(track, mine[6][0])[0])
 
 
 @pytest.mark.parametrize("track", TRACKS)
@@ -122,7 +113,7 @@ def test_notebook_step_matches_the_stacked_runs_on_2d_points(track):
     augment.train_augmented_gans([G for G, _ in theirs], [D for _, D in theirs], xs, [s for _, s in runs],
                                  [a for a, _ in runs], 5, CFG.batch_size, CFG.toy_lr, CFG.betas, kind="jitter",
                                  sigma=CFG.jitter)
-    _assert_same(track, mine, theirs, atol=1e-6)
+    assert_same_pairs(track, mine, theirs, atol=1e-6)
 
 
 class _Recorder:
