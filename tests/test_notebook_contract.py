@@ -79,6 +79,14 @@ def test_solutions_are_committed_executed_without_papermill_churn(path):
     assert sum(c.source.count(BEGIN) for c in code) >= 1, "a solution notebook needs at least one exercise"
 
 
+@pytest.mark.parametrize("path", SOLUTIONS, ids=_id)
+def test_no_cell_echoes_a_claim_object(path):
+    """A claims cell prints its verdicts; a claim left as a cell's last expression would also show its repr."""
+    echoed = [c.id for c in _read(path).cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "execute_result" and "".join(o.data.get("text/plain", "")).startswith("Claim(")]
+    assert not echoed, f"cells {echoed} end in a bare claim call: assign it (`_ = claim....`)"
+
+
 @pytest.mark.parametrize("path", LESSONS, ids=_id)
 def test_lessons_have_stubs_and_no_outputs(path):
     nb = _read(path)
