@@ -90,14 +90,11 @@ def train_gans(Gs, Ds, xs, seeds, steps: int, batch_size: int, lr: float, betas,
         with torch.no_grad():
             current = [p.detach() for p in G.parameters()]
             averages = {d: ema_update(a, current, d, flags) for d, a in averages.items()}
-    return {d: _stacked_copies(G, Gs, a) for d, a in averages.items()} | _write_back(G, D, Gs, Ds)
-
-
-def _write_back(G, D, Gs, Ds):
+    copies = {d: _stacked_copies(G, Gs, a) for d, a in averages.items()}
     G.unstack_into(Gs), D.unstack_into(Ds)
     for model in Gs + Ds:
         model.eval()
-    return {}
+    return copies
 
 
 @torch.no_grad()
