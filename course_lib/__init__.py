@@ -8,6 +8,7 @@ What notebooks import, framework-neutral (NumPy; neither PyTorch nor TensorFlow)
 - ``checks``: the exercise engine; ``files``: atomic writes
 - ``techniques``: one module per technique, the NumPy truths both tracks are checked against
 - ``runs``: what the two tracks' training loops share (per-run draws, histories, stacking checks)
+- ``monitoring``: TensorBoard's tag scheme, the event reader and what the curves say when training goes wrong
 - ``exercises``: one module of exercise definitions per lesson, and ``tracks`` to build a track's checkers
 
 One package per framework, mirroring each other name for name: ``course_lib.torch`` and
