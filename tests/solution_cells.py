@@ -61,3 +61,22 @@ def assert_same_pairs(track: str, pairs_a, pairs_b, atol: float) -> None:
         for a, b in zip(trainable_weights(track, g1) + trainable_weights(track, d1),
                         trainable_weights(track, g2) + trainable_weights(track, d2), strict=True):
             np.testing.assert_allclose(a, b, rtol=0, atol=atol)
+
+
+def exercise_cell(notebook: str, track: str, name: str) -> str:
+    """The solution notebook's exercise cell that defines ``name`` and then checks it."""
+    (source,) = [s for s in solution_cells(notebook, track)[1]["nbval-check-output"] if s.startswith(f"def {name}(")]
+    return source
+
+
+def framework_namespace(track: str) -> dict:
+    """What a notebook's setup cell imports from its framework, and ``ex``, that track's checkers."""
+    if track == "pytorch":
+        import torch
+        import torch.nn.functional as F
+        from course_lib.torch import exercises as ex
+        return {"torch": torch, "F": F, "ex": ex}
+    import keras
+    import tensorflow as tf
+    from course_lib.tensorflow import exercises as ex
+    return {"tf": tf, "keras": keras, "ex": ex}

@@ -5,15 +5,13 @@ learner's penalty when the checker accepts it, with the reference when it does n
 
 The step cells are executed as they are in the notebook, in a namespace that holds what the
 notebook defines before them (``cfg``, ``ct``, the penalties the checkers returned, ...)."""
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from course_lib import budgets, data
 from course_lib.progress import progress
-from course_lib.tooling.notebooks import read_notebook
-from solution_cells import assert_same_pairs, trainable_weights
+from solution_cells import assert_same_pairs, exercise_cell, framework_namespace, solution_cells, trainable_weights
 
 ct_tf = pytest.importorskip("course_lib.tensorflow")  # first: configures TensorFlow
 ct_torch = pytest.importorskip("course_lib.torch")
@@ -23,7 +21,7 @@ torch = pytest.importorskip("torch")
 from course_lib.tensorflow import wgan as wgan_tf  # noqa: E402
 from course_lib.torch import wgan as wgan_torch  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = "05_gradient_penalty.ipynb"
 TRACKS = {"pytorch": (ct_torch, wgan_torch), "tensorflow": (ct_tf, wgan_tf)}
 CFG = budgets.config("05_gradient_penalty", "smoke")
 # Each variant's settings as the notebook's VARIANTS gives them, at the smoke budget (weights larger
@@ -34,16 +32,6 @@ SETTINGS = {"gan": dict(betas=CFG.gan_betas), "gan-r1": dict(betas=CFG.gan_betas
 HIDDEN = (16, 16)
 
 
-def _cells(track, tag=None, cell_id=None):
-    nb = read_notebook(ROOT / "solutions" / track / "05_gradient_penalty.ipynb")
-    return [c.source for c in nb.cells if c.cell_type == "code"
-            and (tag in c.metadata.get("tags", []) or c.get("id") == cell_id)]
-
-
-def _exercise_cell(track, name):
-    """The solution notebook's exercise cell that defines ``name`` and then checks it."""
-    (source,) = [s for s in _cells(track, tag="nbval-check-output") if s.startswith(f"def {name}(")]
-    return source
 
 
 def _namespace(track, learner=True):
@@ -51,18 +39,11 @@ def _namespace(track, learner=True):
     exercise functions as the checkers returned them (the solution's own when ``learner``)."""
     ct, _ = TRACKS[track]
     ns = {"cfg": CFG, "ct": ct, "np": np, "data": data, "progress": progress, "SEED": 0}
-    if track == "pytorch":
-        import torch.nn.functional as F
-        from course_lib.torch import exercises as ex
-        ns.update(torch=torch, F=F, ex=ex)
-    else:
-        import keras
-        from course_lib.tensorflow import exercises as ex
-        ns.update(tf=tf, keras=keras, ex=ex)
+    ns.update(framework_namespace(track))
     if learner:
         for name in ("sample_interpolation_weights", "gradient_penalty", "r1_penalty"):
-            exec(_exercise_cell(track, name), ns)
-    steps = _cells(track, tag="training-step")
+            exec(exercise_cell(NOTEBOOK, track, name), ns)
+    steps = solution_cells(NOTEBOOK, track)[1]["training-step"]
     assert len(steps) == 3, "the notebook's critic step, generator step and loop carry the tag training-step"
     for source in steps:
         exec(source, ns)
@@ -143,13 +124,13 @@ def _check_and_train(track, learner_source, name):
     ns = _namespace(track, learner=False)
     for other in ("sample_interpolation_weights", "gradient_penalty", "r1_penalty"):
         if other != name:
-            exec(_exercise_cell(track, other), ns)
-    checker_line = _exercise_cell(track, name).rstrip().splitlines()[-1]
+            exec(exercise_cell(NOTEBOOK, track, other), ns)
+    checker_line = exercise_cell(NOTEBOOK, track, name).rstrip().splitlines()[-1]
     assert checker_line == f"{name} = ex.{name}.check({name})"
     exec(learner_source, ns)
     recorder = ns[name] = _Recorder(ns[name])
     exec(checker_line, ns)
-    for source in _cells(track, tag="training-step"):  # re-defined after the check, as in the notebook
+    for source in solution_cells(NOTEBOOK, track)[1]["training-step"]:  # re-defined after the check, as in the notebook
         exec(source, ns)
     recorder.calls = 0
     G, D = ns["new_pair"](0, HIDDEN)
@@ -159,7 +140,7 @@ def _check_and_train(track, learner_source, name):
 
 @pytest.mark.parametrize("track", TRACKS)
 def test_the_short_run_trains_with_the_learners_penalty_when_it_is_right(track):
-    right = _exercise_cell(track, "gradient_penalty").rstrip().rsplit("\n", 1)[0]  # the solution's def
+    right = exercise_cell(NOTEBOOK, track, "gradient_penalty").rstrip().rsplit("\n", 1)[0]  # the solution's def
     ns, recorder, _ = _check_and_train(track, right, "gradient_penalty")
     assert ns["gradient_penalty"] is recorder
     assert recorder.calls == _expected_calls(track)
@@ -204,7 +185,7 @@ def test_the_short_run_trains_with_the_reference_when_the_learners_penalty_is_wr
 def test_the_short_run_draws_u_with_the_learners_function_or_the_reference(track, capsys):
     """The interpolation weights come from what the checker returned: the learner's function
     when right (called once per critic step), the reference when wrong (normal, not uniform)."""
-    right = _exercise_cell(track, "sample_interpolation_weights").rstrip().rsplit("\n", 1)[0]
+    right = exercise_cell(NOTEBOOK, track, "sample_interpolation_weights").rstrip().rsplit("\n", 1)[0]
     ns, recorder, _ = _check_and_train(track, right, "sample_interpolation_weights")
     # drawn in Python before each critic step, in both tracks
     assert ns["sample_interpolation_weights"] is recorder and recorder.calls == 3 * SETTINGS["wgan-gp"]["n_critic"]

@@ -6,7 +6,6 @@ learner's functions when the checkers accept them, with the references when they
 
 The step cells are executed as they are in the notebook, in a namespace that holds what the
 notebook defines before them (``cfg``, ``ct``, the functions the checkers returned, ...)."""
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +13,7 @@ import pytest
 from course_lib import budgets, data
 from course_lib.progress import progress
 from course_lib.techniques import augmentation
-from course_lib.tooling.notebooks import read_notebook
-from solution_cells import assert_same_pairs, trainable_weights
+from solution_cells import assert_same_pairs, exercise_cell, framework_namespace, solution_cells, trainable_weights
 
 ct_tf = pytest.importorskip("course_lib.tensorflow")  # first: configures TensorFlow
 ct_torch = pytest.importorskip("course_lib.torch")
@@ -25,7 +23,7 @@ torch = pytest.importorskip("torch")
 from course_lib.tensorflow import augment as augment_tf  # noqa: E402
 from course_lib.torch import augment as augment_torch  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = "06_augmentation.ipynb"
 TRACKS = {"pytorch": (ct_torch, augment_torch), "tensorflow": (ct_tf, augment_tf)}
 # the smoke settings, with ADA's step large and its target low, so that p rises in a few steps
 CFG = budgets.Config({**budgets.config("06_augmentation", "smoke"), "ada_step": 0.3, "ada_target": -0.5})
@@ -34,36 +32,21 @@ ARMS = ["none", "reals only", "D step only", "DiffAugment", "ADA"]
 SMALL = dict(hidden=(16, 32), d_hidden=(32, 16))
 
 
-def _cells(track, tag):
-    nb = read_notebook(ROOT / "solutions" / track / "06_augmentation.ipynb")
-    return [c.source for c in nb.cells if c.cell_type == "code" and tag in c.metadata.get("tags", [])]
-
-
-def _exercise_cell(track, name):
-    (source,) = [s for s in _cells(track, "nbval-check-output") if s.startswith(f"def {name}(")]
-    return source
 
 
 def _namespace(track, learner=True, skip=()):
     ct, _ = TRACKS[track]
     ns = {"cfg": CFG, "ct": ct, "np": np, "data": data, "progress": progress, "augmentation": augmentation, "SEED": 0}
-    if track == "pytorch":
-        import torch.nn.functional as F
-        from course_lib.torch import exercises as ex
-        ns.update(torch=torch, F=F, ex=ex)
-    else:
-        import keras
-        from course_lib.tensorflow import exercises as ex
-        ns.update(tf=tf, keras=keras, ex=ex)
+    ns.update(framework_namespace(track))
     if learner:
         for name in EXERCISES:
             if name not in skip:
-                exec(_exercise_cell(track, name), ns)
+                exec(exercise_cell(NOTEBOOK, track, name), ns)
     return ns
 
 
 def _steps(track, ns):
-    steps = _cells(track, "training-step")
+    steps = solution_cells(NOTEBOOK, track)[1]["training-step"]
     assert len(steps) == 4, "the notebook's D step, G step, new_pair and loop carry the tag training-step"
     for source in steps:
         exec(source, ns)
@@ -132,7 +115,7 @@ def _check_and_train(track, name, learner_source, arm="DiffAugment"):
     definition (its checker line kept), then the step cells and a short run; the learner's calls
     are counted during training only."""
     ns = _namespace(track, skip=(name,))
-    checker_line = _exercise_cell(track, name).rstrip().splitlines()[-1]
+    checker_line = exercise_cell(NOTEBOOK, track, name).rstrip().splitlines()[-1]
     assert checker_line == f"{name} = ex.{name}.check({name})"
     exec(learner_source, ns)
     recorder = ns[name] = _Recorder(ns[name])
@@ -147,7 +130,7 @@ def _check_and_train(track, name, learner_source, arm="DiffAugment"):
 @pytest.mark.parametrize("track", TRACKS)
 @pytest.mark.parametrize("name", EXERCISES)
 def test_the_short_run_trains_with_the_learners_function_when_it_is_right(track, name):
-    right = _exercise_cell(track, name).rstrip().rsplit("\n", 1)[0]  # the solution's def
+    right = exercise_cell(NOTEBOOK, track, name).rstrip().rsplit("\n", 1)[0]  # the solution's def
     ns, recorder = _check_and_train(track, name, right, arm="ADA")
     assert ns[name] is recorder and recorder.calls >= 1
 

@@ -16,7 +16,7 @@ torch = pytest.importorskip("torch")
 
 from course_lib.tensorflow import transfer as tr_tf  # noqa: E402
 from course_lib.torch import transfer as tr_torch  # noqa: E402
-from solution_cells import solution_cells  # noqa: E402
+from solution_cells import framework_namespace, solution_cells  # noqa: E402
 
 NOTEBOOK = "07_transfer.ipynb"
 TRACKS = {"pytorch": (ct_torch, tr_torch), "tensorflow": (ct_tf, tr_tf)}
@@ -31,14 +31,7 @@ def _namespace(track, freeze_source=None):
     by_id, by_tag = solution_cells(NOTEBOOK, track)
     ns = {"cfg": CFG, "ct": ct, "np": np, "data": data, "metrics": metrics, "progress": progress, "transfer": tr,
           "n_eval": metrics.n_eval(), "x_source": data.printed_digits(60, seed=1), "SEED": 0}
-    if track == "pytorch":
-        import torch.nn.functional as F
-        from course_lib.torch import exercises as ex
-        ns.update(torch=torch, F=F, ex=ex)
-    else:
-        import keras
-        from course_lib.tensorflow import exercises as ex
-        ns.update(tf=tf, keras=keras, ex=ex)
+    ns.update(framework_namespace(track))
     exec(freeze_source or by_id["c12"], ns)
     assert len(by_tag["training-step"]) == 2, "the steps and the loop carry the tag training-step"
     exec(by_id["c14e"], ns)  # evaluate(), which the loop calls

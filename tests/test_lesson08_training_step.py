@@ -13,7 +13,7 @@ import pytest
 from course_lib import budgets, data
 from course_lib.progress import progress
 from course_lib.techniques import multitask
-from solution_cells import Counting, assert_same_pairs, solution_cells, trainable_weights
+from solution_cells import Counting, assert_same_pairs, exercise_cell, framework_namespace, solution_cells, trainable_weights
 
 ct_tf = pytest.importorskip("course_lib.tensorflow")  # first: configures TensorFlow
 ct_torch = pytest.importorskip("course_lib.torch")
@@ -30,28 +30,16 @@ EXERCISES = ("multitask_loss", "acgan_d_loss", "acgan_g_loss")
 SMALL = dict(hidden=(16, 32), d_hidden=(32, 16))
 
 
-def _exercise_cell(track, name):
-    _, by_tag = solution_cells(NOTEBOOK, track)
-    (source,) = [s for s in by_tag["nbval-check-output"] if s.startswith(f"def {name}(")]
-    return source
-
 
 def _namespace(track, learner=True, skip=()):
     ct, cond = TRACKS[track]
     ns = {"cfg": CFG, "ct": ct, "np": np, "data": data, "progress": progress, "multitask": multitask,
           "conditional": cond, "SEED": 0}
-    if track == "pytorch":
-        import torch.nn.functional as F
-        from course_lib.torch import exercises as ex
-        ns.update(torch=torch, F=F, ex=ex)
-    else:
-        import keras
-        from course_lib.tensorflow import exercises as ex
-        ns.update(tf=tf, keras=keras, ex=ex)
+    ns.update(framework_namespace(track))
     if learner:
         for name in EXERCISES:
             if name not in skip:
-                exec(_exercise_cell(track, name), ns)
+                exec(exercise_cell(NOTEBOOK, track, name), ns)
     return ns
 
 
@@ -107,7 +95,7 @@ def _check_and_run(track, name, learner_source):
     """The notebook's exercise cell for ``name`` with ``learner_source`` as the learner's definition (its
     checker line kept), then the step cells and a short run; the learner's calls counted during training."""
     ns = _namespace(track, skip=(name,))
-    checker_line = _exercise_cell(track, name).rstrip().splitlines()[-1]
+    checker_line = exercise_cell(NOTEBOOK, track, name).rstrip().splitlines()[-1]
     assert checker_line == f"{name} = ex.{name}.check({name})"
     exec(learner_source, ns)
     counting = ns[name] = Counting(ns[name])
@@ -130,7 +118,7 @@ def _check_and_run(track, name, learner_source):
 @pytest.mark.parametrize("track", TRACKS)
 @pytest.mark.parametrize("name", EXERCISES)
 def test_the_runs_train_with_the_learners_function_when_it_is_right(track, name):
-    right = _exercise_cell(track, name).rstrip().rsplit("\n", 1)[0]  # the solution's def
+    right = exercise_cell(NOTEBOOK, track, name).rstrip().rsplit("\n", 1)[0]  # the solution's def
     ns, counting = _check_and_run(track, name, right)
     assert ns[name] is counting and counting.calls >= 1
 

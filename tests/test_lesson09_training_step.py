@@ -6,15 +6,13 @@ checker accepts it, with the reference when it does not.
 
 The step cells are executed as they are in the notebook, in a namespace that holds what the
 notebook defines before them (``cfg``, ``ct``, the functions the checkers returned, ...)."""
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from course_lib import budgets, data
 from course_lib.progress import progress
-from course_lib.tooling.notebooks import read_notebook
-from solution_cells import Counting
+from solution_cells import Counting, exercise_cell, framework_namespace, solution_cells
 
 ct_tf = pytest.importorskip("course_lib.tensorflow")  # first: configures TensorFlow
 ct_torch = pytest.importorskip("course_lib.torch")
@@ -24,33 +22,22 @@ torch = pytest.importorskip("torch")
 from course_lib.tensorflow import ensembles as ens_tf  # noqa: E402
 from course_lib.torch import ensembles as ens_torch  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = "09_ensembles.ipynb"
 TRACKS = {"pytorch": (ct_torch, ens_torch), "tensorflow": (ct_tf, ens_tf)}
 CFG = budgets.Config({**budgets.config("09_ensembles", "smoke"), "gan_hidden": (16, 32), "d_hidden": (32, 16),
                       "decays": (0.5, 0.9)})  # small networks; fast decays, so that a few steps move the averages
 
 
-def _cells(track, tag):
-    nb = read_notebook(ROOT / "solutions" / track / "09_ensembles.ipynb")
-    return [c.source for c in nb.cells if c.cell_type == "code" and tag in c.metadata.get("tags", [])]
-
 
 def _namespace(track, ema_update=None):
     ct, ensembles = TRACKS[track]
     ns = {"cfg": CFG, "ct": ct, "np": np, "data": data, "progress": progress, "ensembles": ensembles, "SEED": 0}
-    if track == "pytorch":
-        import torch.nn.functional as F
-        from course_lib.torch import exercises as ex
-        ns.update(torch=torch, F=F, ex=ex)
-    else:
-        import keras
-        from course_lib.tensorflow import exercises as ex
-        ns.update(tf=tf, keras=keras, ex=ex)
-    (exercise,) = [s for s in _cells(track, "nbval-check-output") if s.startswith("def ema_update(")]
+    ns.update(framework_namespace(track))
+    exercise = exercise_cell(NOTEBOOK, track, "ema_update")
     exec(exercise, ns)
     if ema_update is not None:
         ns["ema_update"] = ema_update
-    steps = _cells(track, "training-step")
+    steps = solution_cells(NOTEBOOK, track)[1]["training-step"]
     assert len(steps) == 2, "the notebook's D and G steps, then new_pair and the loop, carry the tag training-step"
     for source in steps:
         exec(source, ns)
