@@ -148,3 +148,16 @@ def test_mixture_metrics_catch_mode_collapse():
     assert metrics.high_quality_share(spread, spec) < 0.1
     with pytest.raises(ValueError, match=r"\(n, 2\)"):
         metrics.modes_covered(np.zeros((5, 3)), spec)
+
+
+@pytest.mark.parametrize("reference", ["test", "val", "an array"])
+def test_image_metrics_equal_the_separate_metrics(reference):
+    # image_metrics runs the classifier once and keeps each split's k-NN radii: the numbers must be exactly
+    # those of fcd, precision_recall and class_coverage called one by one.
+    rng = np.random.default_rng(3)
+    ref = data.digits("val") if reference == "an array" else reference
+    for noise in (0.0, 0.1, 0.3):
+        x = np.clip(data.digits("train")[rng.permutation(300)] + rng.normal(0, noise, (300, 64)), 0, 1)
+        p, r = metrics.precision_recall(x, ref)
+        separate = {"fcd": metrics.fcd(x, ref), "precision": p, "recall": r, "coverage": metrics.class_coverage(x)}
+        assert metrics.image_metrics(x, ref) == separate
