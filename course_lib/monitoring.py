@@ -172,12 +172,13 @@ class MonitorBase:
     """What both tracks' ``Monitor`` share: the run folder, the checks, the grid, closing. A track
     implements ``_open``, ``_to_numpy``, ``_write_scalar``, ``_write_image``, ``_flush`` and ``_close``."""
 
-    def __init__(self, logdir, run: str | None = None):
+    def __init__(self, logdir, run: str | None = None, verbose: bool = True):
         self.logdir = Path(logdir)
         self.run_dir = new_run_dir(self.logdir, run)
         self._closed = False
         self._open(self.run_dir)
-        print(f"TensorBoard run {self.run_dir} (to view: %load_ext tensorboard, then %tensorboard --logdir {self.logdir})")
+        if verbose:  # verbose=False: a notebook that prints its own summary (no machine's paths in its outputs)
+            print(f"TensorBoard run {self.run_dir} (to view: %load_ext tensorboard, then %tensorboard --logdir {self.logdir})")
 
     def scalar(self, tag: str, value, step: int) -> None:
         """Log one number (a float or a one-element array or tensor) under ``tag`` at ``step``."""

@@ -277,3 +277,29 @@ def class_histograms(values, labels, true_means, ax=None, title: str | None = No
     if title:
         ax.set_title(title, fontsize=9)
     return ax
+
+
+# --- logged runs read back from TensorBoard's event files (lesson 10) ----------------------------
+
+def logged_curves(runs: dict, tags, ax=None, title: str | None = None, ylabel: str = "value", logy: bool = False):
+    """Scalar curves of several logged runs on one axis: ``runs`` maps a run's label to what
+    :func:`course_lib.monitoring.read_events` returned; one colour per run, one line style per tag."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.2))
+    colors = _variant_colors(list(runs))
+    styles = ["-", "--", ":", "-."]
+    for label, events in runs.items():
+        for j, tag in enumerate(tags):
+            points = events.scalars.get(tag)
+            if not points:
+                raise KeyError(f"run {label!r} logged no {tag!r}; it logged {', '.join(sorted(events.scalars))}")
+            steps, values = zip(*points)
+            ax.plot(steps, values, styles[j % len(styles)], color=colors[label], lw=1.2,
+                    marker="o" if len(points) < 12 else None, ms=3, label=f"{label}: {tag}")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel("training step")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title or ", ".join(tags), fontsize=10)
+    ax.legend(fontsize=8, loc="best")
+    return ax

@@ -19,6 +19,17 @@ def solution_cells(notebook: str, track: str) -> tuple[dict, dict]:
     return {c.get("id"): c.source for c in cells}, by_tag
 
 
+def training_steps(notebook: str, track: str, names) -> list[str]:
+    """The cells tagged ``training-step`` that define one of ``names`` (a lesson with several parts, such as
+    the capstone, has a training step per part), in notebook order; each name must be defined by one of them."""
+    cells = [s for s in solution_cells(notebook, track)[1]["training-step"]
+             if any(s.startswith(f"def {name}(") or f"\ndef {name}(" in s for name in names)]
+    for name in names:
+        assert any(s.startswith(f"def {name}(") or f"\ndef {name}(" in s for s in cells), \
+            f"no training-step cell of {notebook} ({track}) defines {name}"
+    return cells
+
+
 def smoke_namespace(monkeypatch) -> dict:
     """Set the environment of a smoke run and return the parameters cell's namespace."""
     monkeypatch.setenv("COURSE_BUDGET", "smoke")

@@ -40,7 +40,11 @@ def test_shared_modules_import_no_framework():
                                          ("course_lib.tensorflow", {"torch"})])
 def test_each_track_imports_only_its_framework(track, other):
     pytest.importorskip(track.split(".")[1])
-    loaded = _loaded_after([track, track + ".exercises"])
+    # every module of the track: monitoring too, whose TensorBoard would load TensorFlow if it could
+    modules = [f"{track}.{path.stem}" for path in sorted((ROOT / track.replace(".", "/")).glob("*.py"))
+               if path.stem != "__init__"]
+    assert f"{track}.monitoring" in modules and f"{track}.exercises" in modules
+    loaded = _loaded_after([track, *modules])
     assert not loaded & other
 
 

@@ -16,7 +16,9 @@ SMOKE_LIMIT = float(os.environ.get("COURSE_SMOKE_LIMIT", "60"))
 
 
 def _written_beside(path):
-    return {p.name: p.stat().st_mtime_ns for p in (path.parent / "checkpoints").glob("*")}
+    # What a learner's run keeps beside the notebook: checkpoints (lessons 02, 07) and TensorBoard logs (lesson 10)
+    return {f"{folder}/{p.name}": p.stat().st_mtime_ns for folder in ("checkpoints", "logs")
+            for p in (path.parent / folder).glob("*")}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT).as_posix())
@@ -29,5 +31,5 @@ def test_notebook_runs_at_smoke_budget(path, tmp_path):
     assert recorded is not None, "the notebook recorded no results to RESULTS_PATH"
     assert recorded.get("budget") == "smoke"
     # What a run writes goes under its output folder, never into the course's own folders.
-    assert _written_beside(path) == before, f"{path.name} wrote checkpoints beside the notebook"
+    assert _written_beside(path) == before, f"{path.name} wrote checkpoints or logs beside the notebook"
     assert outcome["seconds"] <= SMOKE_LIMIT, f"took {outcome['seconds']:.1f} s at smoke (limit {SMOKE_LIMIT:g} s)"

@@ -20,6 +20,7 @@ from . import lesson06_augmentation as _l06
 from . import lesson07_transfer as _l07
 from . import lesson08_multitask as _l08
 from . import lesson09_ensembles as _l09
+from . import lesson10_capstone as _l10
 
 
 ANSWERS_PATH = Path(__file__).resolve().parents[1] / "assets" / "answers.json"
@@ -52,6 +53,42 @@ def _l09_checkers(track: str, to_numpy) -> dict:
     return {"ema_update": _l09.ema_update_exercise(fallback=ens.ema_update, adapt=ens.adapt, to_numpy=to_numpy),
             "ensemble_log_likelihood": _l09.ensemble_log_likelihood_exercise(
                 fallback=ens.ensemble_log_likelihood, adapt=ens.adapt, to_numpy=to_numpy)}
+
+
+def _l10_hunt_checkers(track: str, train, pen, aug) -> dict:
+    """Lesson 10's bug hunt: the earlier lessons' conversions and references, the hunt's own wording."""
+    cond = importlib.import_module(f"course_lib.{track}.conditional")
+    ens = importlib.import_module(f"course_lib.{track}.ensembles")
+    transfer = importlib.import_module(f"course_lib.{track}.transfer")
+    if track == "torch":
+        torch = importlib.import_module("torch")
+        g_loss = lambda D, fake: torch.nn.functional.softplus(-D(fake)).mean()  # noqa: E731 - non-saturating
+
+        def eval_scores(classifier, x):  # inference mode, then the mode it was in
+            was_training = classifier.training
+            classifier.eval()
+            with torch.no_grad():
+                scores = torch.softmax(classifier(x), dim=-1)
+            classifier.train(was_training)
+            return scores
+    else:
+        tf = importlib.import_module("tensorflow")
+        g_loss = lambda D, fake: tf.reduce_mean(tf.nn.softplus(-D(fake)))  # noqa: E731
+        eval_scores = lambda classifier, x: tf.nn.softmax(classifier(x, training=False), axis=-1)  # noqa: E731
+    to_numpy = train.to_numpy
+    return {
+        "hunt_d_loss": _l10.hunt_d_loss_exercise(fallback=aug.discriminator_loss, adapt=aug.adapt,
+                                                 to_numpy=pen.result_to_numpy, autodiff=train.AUTODIFF),
+        "hunt_g_loss": _l10.hunt_g_loss_exercise(train.AUTODIFF, pen.adapt, fallback=g_loss,
+                                                 to_numpy=pen.result_to_numpy),
+        "hunt_ema": _l10.hunt_ema_exercise(fallback=ens.ema_update, adapt=ens.adapt, to_numpy=to_numpy),
+        "hunt_acgan": _l10.hunt_acgan_exercise(fallback=cond.acgan_d_loss, adapt=cond.adapt, to_numpy=to_numpy,
+                                               autodiff=train.AUTODIFF),
+        "hunt_log_likelihood": _l10.hunt_log_likelihood_exercise(fallback=ens.ensemble_log_likelihood,
+                                                                 adapt=ens.adapt, to_numpy=to_numpy),
+        "hunt_freeze": _l10.hunt_freeze_exercise(transfer.freeze_probe, fallback=transfer.freeze_lower),
+        "hunt_eval_scores": _l10.hunt_eval_scores_exercise(_l10.eval_probe(track), fallback=eval_scores),
+    }
 
 
 def checkers(track: str) -> dict:
@@ -111,6 +148,14 @@ def checkers(track: str) -> dict:
         **_l08_checkers(track, train),
         # lesson 09: states and log-likelihoods come as NumPy; the track's ensembles.adapt converts them
         **_l09_checkers(track, to_numpy),
+        # lesson 10, part 1: pure Python, the same checker in both tracks
+        "compounded_rate": _l10.compounded_rate_exercise(),
+        # lesson 10, part 2: as lesson 06's discriminator_loss, plus gamma; the track's recipe.adapt converts
+        "recipe_d_loss": _l10.recipe_d_loss_exercise(
+            fallback=importlib.import_module(f"course_lib.{track}.recipe").recipe_d_loss, adapt=aug.adapt,
+            to_numpy=pen.result_to_numpy, autodiff=train.AUTODIFF),
+        # lesson 10, part 3: the bug hunt, on the earlier lessons' cases and conversions
+        **_l10_hunt_checkers(track, train, pen, aug),
     }
     written = answers(track)
     for name, exercise in made.items():

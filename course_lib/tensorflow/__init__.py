@@ -11,6 +11,10 @@ import os
 import sys
 import warnings
 
+if "tensorboard.compat.notf" in sys.modules:
+    warnings.warn("course_lib.torch.monitoring was imported before TensorFlow, so TensorBoard uses its stand-in "
+                  "for TensorFlow in this process and tf.summary will fail. Use one track per kernel: restart "
+                  "it and import only course_lib.tensorflow.", stacklevel=2)
 if "tensorflow" in sys.modules:
     warnings.warn("TensorFlow was imported before course_lib.tensorflow, so its log level and oneDNN "
                   "settings come too late (results may differ slightly between runs). Import "

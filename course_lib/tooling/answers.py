@@ -13,7 +13,7 @@ import json
 import re
 from pathlib import Path
 
-from .notebooks import BEGIN, END, TRACKS, discover, read_notebook
+from .notebooks import BEGIN, BUGGY, END, TRACKS, discover, read_notebook
 
 ANSWERS_PATH = Path(__file__).resolve().parents[1] / "assets" / "answers.json"
 
@@ -29,9 +29,14 @@ _CHECK = re.compile(r"^(\w+)\s*=\s*ex\.(\w+)\.check\(")
 
 
 def _answer(source: str) -> str:
-    """The cell without solution markers and without the line that hands it to the checker."""
-    kept = [line for line in source.splitlines()
-            if line.strip() not in (BEGIN, END) and not _CHECK.match(line)]
+    """The cell without solution markers and without the line that hands it to the checker; in a bug
+    hunt's block, without the ``### BUGGY`` line and the commented-out bug below it (the answer is the fix)."""
+    kept, in_bug = [], False
+    for line in source.splitlines():
+        stripped = line.strip()
+        in_bug = (in_bug or stripped.startswith(BUGGY)) and not stripped.startswith(END)
+        if not in_bug and stripped not in (BEGIN, END) and not _CHECK.match(line):
+            kept.append(line)
     return "\n".join(kept).strip() + "\n"
 
 

@@ -5,6 +5,10 @@ Layout (see docs/course_design.md)::
     solutions/{pytorch,tensorflow}/NN_topic.ipynb   source of truth, committed with outputs
     lessons/{pytorch,tensorflow}/NN_topic.ipynb     generated here: no outputs, exercise stubs
 
+A bug hunt's block holds the fix, then a ``### BUGGY`` line, then the planted bug written as
+comments (``# ...``): the solution runs the fix, the lesson runs the bug, uncommented
+(:func:`_split_buggy`).
+
 A lesson is a pure function of its solution (:func:`make_lesson`), serialized
 deterministically (:func:`write_notebook`), so ``build`` twice changes nothing and
 ``build --check`` can tell whether the committed lessons are in sync.
@@ -25,6 +29,7 @@ KINDS = ("solutions", "lessons")
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
+BUGGY = "### BUGGY"  # inside a solution block: the fix above it, the planted bug (commented out) below it
 CODE_STUB = "# YOUR CODE HERE"
 RAISE_STUB = 'raise NotImplementedError("Exercise: replace this line with your code")'
 MARKDOWN_STUB = "YOUR ANSWER HERE"
@@ -104,8 +109,11 @@ def _replace_solutions(source: str, cell_type: str) -> str:
         elif stripped.startswith(END):
             if block is None:
                 raise ValueError(f"{END!r} on line {lineno} without a {BEGIN!r} before it")
-            out.extend(_stub(block, indent, cell_type))
+            buggy = _split_buggy(block, begin_line, cell_type)
+            out.extend(_stub(block, indent, cell_type) if buggy is None else buggy)
             block = None
+        elif stripped.startswith(BUGGY) and block is None:
+            raise ValueError(f"{BUGGY!r} on line {lineno} outside a solution block")
         elif block is not None:
             block.append(line)
         else:
@@ -113,6 +121,37 @@ def _replace_solutions(source: str, cell_type: str) -> str:
     if block is not None:
         raise ValueError(f"{BEGIN!r} on line {begin_line} has no matching {END!r}")
     return "\n".join(out)
+
+
+def _split_buggy(block: list[str], begin_line: int, cell_type: str) -> list[str] | None:
+    """The lesson's lines for a bug hunt's block (None for an ordinary block): the lines after the
+    ``### BUGGY`` line, each a comment in the solution, uncommented (``# `` or a bare ``#`` removed
+    after the line's indentation). The fix above the marker is dropped from the lesson."""
+    marks = [i for i, line in enumerate(block) if line.strip().startswith(BUGGY)]
+    if not marks:
+        return None
+    where = f"the block opened on line {begin_line}"
+    if cell_type != "code":
+        raise ValueError(f"{BUGGY!r} in a {cell_type} cell ({where}): a bug hunt needs code")
+    if len(marks) > 1:
+        raise ValueError(f"{where} has {len(marks)} {BUGGY!r} lines; expected one (fix above, bug below)")
+    fix, bug = block[:marks[0]], block[marks[0] + 1:]
+    if not any(line.strip() for line in fix):
+        raise ValueError(f"{where}: no fix above {BUGGY!r} (the solution must run the corrected code)")
+    if not any(line.strip() for line in bug):
+        raise ValueError(f"{where}: no buggy lines below {BUGGY!r}")
+    lesson = []
+    for offset, line in enumerate(bug, start=marks[0] + 2):
+        body = line.lstrip()
+        lead = line[: len(line) - len(body)]
+        if not body or body == "#":
+            lesson.append("")
+        elif body.startswith("# "):
+            lesson.append(lead + body[2:])
+        else:
+            raise ValueError(f"line {begin_line + offset} of {where}, below {BUGGY!r}, is not a comment: "
+                             f"write the buggy code as '# ...' lines (the lesson uncomments them)")
+    return lesson
 
 
 def _stub(block: list[str], indent: str, cell_type: str) -> list[str]:

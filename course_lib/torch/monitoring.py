@@ -3,15 +3,25 @@
 ``torch.utils.tensorboard.SummaryWriter``, the global norm of a model's gradients, and the learning
 rate an optimizer uses. The TensorFlow track has the same names.
 
-Where TensorFlow is installed too, ``torch.utils.tensorboard`` imports it (TensorBoard uses it for
-file access when it can): a few seconds, once. A PyTorch-only install never needs it."""
+TensorBoard writes and reads its files through TensorFlow whenever it can import it, which would load a
+second framework into every PyTorch notebook (seconds, and TensorFlow's start-up lines in the outputs).
+Its own stand-in does the same for local files, so this module asks for the stand-in before
+``torch.utils.tensorboard`` loads; a PyTorch-only install uses it anyway."""
 from __future__ import annotations
+
+import sys
+import types
 
 import numpy as np
 import torch
-from torch.utils.tensorboard import SummaryWriter
 
-from ..monitoring import MonitorBase
+# tensorboard.compat picks its stand-in for TensorFlow when a module named ``notf`` exists. Not where TensorFlow
+# is loaded already (a process that uses both tracks, e.g. the tests): its tf.summary needs the real one.
+if "tensorflow" not in sys.modules:
+    sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf"))
+from torch.utils.tensorboard import SummaryWriter  # noqa: E402 - after the line above, or TensorFlow loads
+
+from ..monitoring import MonitorBase  # noqa: E402
 
 
 def grad_norm(gradients, /) -> float:
