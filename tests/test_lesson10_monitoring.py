@@ -24,7 +24,7 @@ CFG = budgets.Config({**budgets.config("10_capstone", "smoke"), "monitor_g_hidde
 
 def _namespace(track, log_dir):
     ns = {"cfg": CFG, "ct": TRACKS[track], "np": np, "data": data, "metrics": metrics, "LOG_DIR": log_dir,
-          "digits_train": data.digits("train")}
+          "x_train": data.digits("train")}
     ns.update(framework_namespace(track))
     mon = __import__(f"course_lib.{'torch' if track == 'pytorch' else 'tensorflow'}.monitoring", fromlist=["x"])
     ns.update(Monitor=mon.Monitor, grad_norm=mon.grad_norm, learning_rate=mon.learning_rate)

@@ -89,6 +89,15 @@ def ada_update(p, r_t, target: float, step: float):
     return np.clip(p + np.sign(r_t - target) * step, 0.0, 1.0)
 
 
+def ada_adjust(probs, signs, adaptive, interval: int, target: float, step: float, update=ada_update) -> None:
+    """One adjustment of a stack of runs, in place: each adaptive run's ``probs[i]`` moves by
+    ``update(p, r_t, target, step)`` (the learner's function or :func:`ada_update`), with ``r_t`` the
+    mean of the signs summed in ``signs[i]`` over the last ``interval`` D steps; ``signs`` restarts at 0."""
+    for i in np.flatnonzero(adaptive):
+        probs[i] = float(update(probs[i], signs[i] / interval, target, step))
+    signs[:] = 0.0
+
+
 # --- the leak, measured --------------------------------------------------------------------------
 
 

@@ -123,10 +123,8 @@ def train_augmented_gans(Gs, Ds, xs, seeds, arms, steps: int, batch_size: int, l
         signs += d_step(idx, *draws(batch_size)).numpy()
         g_step(*draws(batch_size))
         if step % ada_interval == 0:
-            for i in np.flatnonzero(adaptive):
-                probs[i] = float(ada_update(probs[i], signs[i] / ada_interval, ada_target, ada_step))
+            _aug.ada_adjust(probs, signs, adaptive, ada_interval, ada_target, ada_step, ada_update)
             history["step"].append(step), history["p"].append(probs.copy())
-            signs[:] = 0.0
     G.unstack_into(Gs), D.unstack_into(Ds)
     history["p"] = np.array(history["p"]).T.reshape(len(arms), -1)
     return history

@@ -120,10 +120,8 @@ def train_recipe_gans(Gs, Ds, xs, seeds, steps: int, batch_size: int, lr_g: floa
         signs += d_step(idx, *draws(batch_size)).numpy()
         g_step(*draws(batch_size))
         if step % ada_interval == 0:
-            for i in np.flatnonzero(adaptive):
-                probs[i] = float(ada_update(probs[i], signs[i] / ada_interval, ada_target, ada_step))
+            _aug.ada_adjust(probs, signs, adaptive, ada_interval, ada_target, ada_step, ada_update)
             out["p"].append(probs.copy())
-            signs[:] = 0.0
         if step % check_every == 0 or step == steps:
             out["step"].append(step)
             out["raw"].append([v.numpy() for v in G.trainable_variables])

@@ -115,10 +115,8 @@ def train_augmented_gans(Gs, Ds, xs, seeds, arms, steps: int, batch_size: int, l
         g_loss.sum().backward()
         opt_g.step()
         if step % ada_interval == 0:
-            for i in np.flatnonzero(adaptive):
-                probs[i] = float(ada_update(probs[i], signs[i] / ada_interval, ada_target, ada_step))
+            _aug.ada_adjust(probs, signs, adaptive, ada_interval, ada_target, ada_step, ada_update)
             history["step"].append(step), history["p"].append(probs.copy())
-            signs[:] = 0.0
     G.unstack_into(Gs), D.unstack_into(Ds)
     for model in Gs + Ds:
         model.eval()
