@@ -20,8 +20,8 @@ it is recorded as pending and decided by :func:`across_tracks` once both tracks 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Mapping, Sequence
 
 from . import results as _results
 
@@ -134,7 +134,8 @@ class Claims:
         """``better`` beats ``worse`` on every seed, seed by seed (paired: both ran on the same seeds)."""
         a, b = _values(variants, better), _values(variants, worse)
         if len(a) != len(b):
-            raise ValueError(f"{better!r} has {len(a)} seeds and {worse!r} {len(b)}: a paired claim needs the same seeds")
+            raise ValueError(f"{better!r} has {len(a)} seeds and {worse!r} {len(b)}: "
+                             "a paired claim needs the same seeds")
         diffs = [(y - x) if lower_is_better else (x - y) for x, y in zip(a, b)]
         wins = sum(d > 0 for d in diffs)
         evidence = (f"{better} better than {worse} on {wins} of {len(diffs)} seeds; per-seed advantage "

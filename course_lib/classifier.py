@@ -22,7 +22,7 @@ class DigitClassifier:
                        for i in range(n)]
 
     @classmethod
-    def load(cls, path=WEIGHTS_PATH) -> "DigitClassifier":
+    def load(cls, path=WEIGHTS_PATH) -> DigitClassifier:
         if not Path(path).exists():
             raise FileNotFoundError(f"{path} is missing; recreate it with: python scripts/train_digit_classifier.py")
         with np.load(path) as f:

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -82,7 +82,7 @@ def digit_indices(split: str) -> np.ndarray:
 PRINTED_FONTS = ("DejaVu Sans", "DejaVu Serif", "DejaVu Sans Mono", "STIXGeneral", "cmr10", "cmss10", "cmtt10")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _glyph(font: str, digit: int, bold: bool):
     from matplotlib.font_manager import FontProperties, findfont
     from matplotlib.textpath import TextPath

@@ -178,7 +178,8 @@ class MonitorBase:
         self._closed = False
         self._open(self.run_dir)
         if verbose:  # verbose=False: a notebook that prints its own summary (no machine's paths in its outputs)
-            print(f"TensorBoard run {self.run_dir} (to view: %load_ext tensorboard, then %tensorboard --logdir {self.logdir})")
+            print(f"TensorBoard run {self.run_dir} "
+                  f"(to view: %load_ext tensorboard, then %tensorboard --logdir {self.logdir})")
 
     def scalar(self, tag: str, value, step: int) -> None:
         """Log one number (a float or a one-element array or tensor) under ``tag`` at ``step``."""

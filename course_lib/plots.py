@@ -1,8 +1,8 @@
 """Figures used across lessons: sample grids, 2-D scatter, training curves, with/without charts."""
 from __future__ import annotations
 
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 from . import results as _results
 

@@ -43,7 +43,8 @@ def main() -> None:
         "train_accuracy": float((clf.predict(x_train) == y_train).mean()),
         "val_accuracy": float((clf.predict(x_val) == y_val).mean()),
         "test_accuracy": float((clf.predict(x_test) == y_test).mean()),
-        "trained_with": "sklearn.neural_network.MLPClassifier(hidden_layer_sizes=(128, 64), alpha=1e-3, random_state=0)",
+        "trained_with": "sklearn.neural_network.MLPClassifier("
+                        "hidden_layer_sizes=(128, 64), alpha=1e-3, random_state=0)",
     }
     WEIGHTS_PATH.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))

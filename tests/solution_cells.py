@@ -85,9 +85,11 @@ def framework_namespace(track: str) -> dict:
     if track == "pytorch":
         import torch
         import torch.nn.functional as F
+
         from course_lib.torch import exercises as ex
         return {"torch": torch, "F": F, "ex": ex}
     import keras
     import tensorflow as tf
+
     from course_lib.tensorflow import exercises as ex
     return {"tf": tf, "keras": keras, "ex": ex}

@@ -11,8 +11,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from course_lib.tooling.notebooks import (build, discover, lesson_path, make_lesson, read_notebook,
-                                  write_notebook)
+from course_lib.tooling.notebooks import build, discover, lesson_path, make_lesson, read_notebook, write_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 RAISE = 'raise NotImplementedError("Exercise: replace this line with your code")'
@@ -86,6 +85,26 @@ def test_top_level_block_becomes_none_placeholders():
     assert lesson.cells[3].source == "# YOUR CODE HERE"
     for cell in lesson.cells[1:4]:
         compile(cell.source, "<lesson>", "exec")
+
+
+def test_givens_only_the_solution_used_stay_and_lint_clean(tmp_path):
+    """An import or a local that only the removed solution used stays in the lesson (the learner's code
+    needs it) with a noqa that says why; names the lesson still uses are left as they are."""
+    nb = new_notebook()
+    nb.cells = [new_code_cell("import math\nimport os\n\nprint(os.sep)"),
+                new_code_cell("def f(x):\n    b1, b2 = 0.9, 0.99\n    n = len(x)\n    print(n)\n"
+                              "    ### BEGIN SOLUTION\n    return math.cos(b1 * b2) * n\n    ### END SOLUTION\n")]
+    lesson = make_lesson(nb)
+    assert lesson.cells[0].source == "import math  # noqa: F401 - given for your code\nimport os\n\nprint(os.sep)"
+    assert lesson.cells[1].source == ("def f(x):\n    b1, b2 = 0.9, 0.99  # noqa: F841 - given for your code\n"
+                                      f"    n = len(x)\n    print(n)\n    # YOUR CODE HERE\n    {RAISE}\n")
+    ruff = Path(sys.executable).with_name("ruff")
+    if not ruff.exists():
+        pytest.skip("ruff is not installed in this environment")
+    path = tmp_path / "lesson.ipynb"
+    write_notebook(lesson, path)
+    run = subprocess.run([str(ruff), "check", "--isolated", "--select", "F", str(path)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout
 
 
 def test_markdown_block_becomes_answer_placeholder():

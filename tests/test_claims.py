@@ -6,14 +6,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from test_runner import write_nb
 
 from course_lib import claims, results
 from course_lib.tooling.crosscheck import cross_track
 from course_lib.tooling.refresh import refresh
 from course_lib.tooling.report import write_report
 from course_lib.tooling.runner import NotebookError, run_one
-
-from test_runner import write_nb
 
 MODES = {"WGAN-GP": [8, 8, 8, 8, 8], "GAN": [7, 5, 8, 6, 7], "clip": [0, 0, 0, 0, 0]}
 

@@ -30,7 +30,7 @@ def test_every_lesson_defines_every_budget(lesson):
     assert len(cfgs["cpu"].seeds) >= 3 and len(cfgs["gpu"].seeds) >= len(cfgs["cpu"].seeds)
     assert cfgs["cpu"].budget == "cpu" and cfgs["cpu"].lesson == lesson
     with pytest.raises(AttributeError, match="this lesson has"):
-        cfgs["cpu"].no_such_value
+        _ = cfgs["cpu"].no_such_value
     with pytest.raises(TypeError):
         cfgs["cpu"]["seeds"] = (0,)
 

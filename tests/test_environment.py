@@ -120,7 +120,8 @@ def test_core_and_tracks_do_not_mix_frameworks(groups):
 
 
 def test_framework_versions(pyproject_pins):
-    assert pyproject_pins.get("torch") == "2.13.0", f"torch: expected 2.13.0, pyproject has {pyproject_pins.get('torch')}"
+    torch = pyproject_pins.get("torch")
+    assert torch == "2.13.0", f"torch: expected 2.13.0, pyproject has {torch}"
     tf = pyproject_pins.get("tensorflow")
     assert tf is not None and Version(tf).release[:2] == (2, 21), f"tensorflow: expected 2.21.x, pyproject has {tf}"
     keras = pyproject_pins.get("keras")
@@ -143,7 +144,8 @@ def test_environment_yml_matches_pyproject(environment, environment_pins, pyproj
 def test_lock_contains_every_direct_pin(pyproject_pins, lock_pins):
     problems = [f"{name}: pyproject.toml {version}, requirements-lock.txt {lock_pins.get(name, 'missing')}"
                 for name, version in sorted(pyproject_pins.items()) if lock_pins.get(name) != version]
-    assert not problems, "requirements-lock.txt disagrees with pyproject.toml (run `make lock`):\n  " + "\n  ".join(problems)
+    assert not problems, ("requirements-lock.txt disagrees with pyproject.toml (run `make lock`):\n  "
+                          + "\n  ".join(problems))
 
 
 def test_lock_is_portable(lock_lines, lock_pins):

@@ -16,9 +16,9 @@ the two exercise cells (by id), the steps (tag ``training-step``: ``train_step``
 """
 import numpy as np
 import pytest
+from solution_cells import Counting, model_state, smoke_namespace, solution_cells
 
 from course_lib import data, metrics
-from solution_cells import Counting, model_state, smoke_namespace, solution_cells
 
 NOTEBOOK = "00_baselines.ipynb"
 SETUP, REPARAMETERIZE, NEGATIVE_ELBO, VAE_RUNS = "c04", "c17", "c19", "c21"

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from course_lib import budgets
+from course_lib.checks import CORRECT, NOT_ATTEMPTED, WRONG
 from course_lib.exercises import lesson01_regularization as shared
 from course_lib.techniques import regularization as reg
-from course_lib.checks import CORRECT, NOT_ATTEMPTED, WRONG
 
 TRACKS = ["course_lib.torch", "course_lib.tensorflow"]
 
@@ -221,7 +221,8 @@ def test_gan_variant_reports_the_discriminator_gap(track):
     ct = _track(track)
     from course_lib import data
     cfg = budgets.Config({**budgets.config("01_regularization", "smoke"), "gan_steps": 4, "gan_eval_every": 2})
-    run = ct.regularization.train_gan_variant("spectral norm", data.digits("train")[:40], data.digits("val")[:30], cfg, 0)
+    run = ct.regularization.train_gan_variant("spectral norm", data.digits("train")[:40], data.digits("val")[:30],
+                                              cfg, 0)
     h = run["history"]
     for key in ("acc_train", "acc_val", "p_train", "p_val"):
         assert len(h[key]) == 2 and all(0.0 <= v <= 1.0 for v in h[key])

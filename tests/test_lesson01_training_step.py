@@ -14,9 +14,9 @@ of ``l2_penalty`` and the step cells (by tag), executed at budget ``smoke``.
 """
 import numpy as np
 import pytest
+from solution_cells import Counting, model_state, smoke_namespace, solution_cells
 
 from course_lib import budgets
-from solution_cells import Counting, model_state, smoke_namespace, solution_cells
 
 NOTEBOOK = "01_regularization.ipynb"
 SETUP, DATA, SHORT_RUN, EXPERIMENT = "c04", "c06", "c18g", "c19"
@@ -101,7 +101,8 @@ def test_the_spectral_norm_arm_differs_from_the_plain_one(notebook):
 # --------------------------------------------------------------------------- the learner's l2_penalty trains
 
 LEARNER = {  # right: the solution's formula; wrong: the biases are penalised too (a mistake the checker names)
-    ("pytorch", "right"): "def l2_penalty(params, wd):\n    return wd / 2 * sum((p**2).sum() for p in params if p.ndim >= 2)\n",
+    ("pytorch", "right"): "def l2_penalty(params, wd):\n"
+                          "    return wd / 2 * sum((p**2).sum() for p in params if p.ndim >= 2)\n",
     ("pytorch", "wrong"): "def l2_penalty(params, wd):\n    return wd / 2 * sum((p**2).sum() for p in params)\n",
     ("tensorflow", "right"): ("def l2_penalty(params, wd):\n    return wd / 2 * tf.add_n([tf.reduce_sum(tf.square(p)) "
                               "for p in params if len(p.shape) >= 2])\n"),
@@ -136,8 +137,8 @@ def test_the_l2_arm_trains_with_the_learners_penalty_when_it_is_right(notebook):
     mine = ns["train_vae_arm"]("L2 in Adam", SEED, STEPS)
     assert learner.calls == _calls_per_run(track, STEPS), "the short run's L2 arm must train with it"
     learner.calls = 0
-    lib = ns["train_vae_variant"]("L2 in Adam", ns["x_small"], ns["x_val"], _short(ns["cfg"], vae_steps=STEPS, eval_every=EVERY),
-                                  SEED, l2_penalty_fn=ns["l2_penalty"])
+    short = _short(ns["cfg"], vae_steps=STEPS, eval_every=EVERY)
+    lib = ns["train_vae_variant"]("L2 in Adam", ns["x_small"], ns["x_val"], short, SEED, l2_penalty_fn=ns["l2_penalty"])
     assert learner.calls == _calls_per_run(track, STEPS), "the library's L2 arm must train with it"
     _assert_same(track, mine, lib["model"], "L2 arm")
 
@@ -149,8 +150,8 @@ def test_the_l2_arm_trains_with_the_reference_when_the_learners_penalty_is_wrong
     assert ns["l2_penalty"] is not learner and ns["l2_penalty"] is ns["ex"].l2_penalty.fallback
     mine = ns["train_vae_arm"]("L2 in Adam", SEED, STEPS)
     assert learner.calls == 0, "the short run called the function the checker rejected"
-    lib = ns["train_vae_variant"]("L2 in Adam", ns["x_small"], ns["x_val"], _short(ns["cfg"], vae_steps=STEPS, eval_every=EVERY),
-                                  SEED)  # the library's own penalty
+    short = _short(ns["cfg"], vae_steps=STEPS, eval_every=EVERY)
+    lib = ns["train_vae_variant"]("L2 in Adam", ns["x_small"], ns["x_val"], short, SEED)  # the library's own penalty
     _assert_same(track, mine, lib["model"], "L2 arm with the reference penalty")
     plain = ns["train_vae_arm"]("none", SEED, STEPS)  # and the penalty did act
     assert any(not np.allclose(a, b) for a, b in zip(model_state(track, mine), model_state(track, plain)))

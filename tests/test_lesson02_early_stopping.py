@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from course_lib import data
-from course_lib.techniques import early_stopping as es
-from course_lib.exercises import lesson02_early_stopping as shared
 from course_lib.checks import CORRECT, NOT_ATTEMPTED, WRONG
+from course_lib.exercises import lesson02_early_stopping as shared
+from course_lib.techniques import early_stopping as es
 
 TRACKS = ["course_lib.torch", "course_lib.tensorflow"]
 
@@ -150,7 +150,7 @@ def test_learner_style_answers():
 def _learner_should_stop(reading):
     """should_stop written by a learner who read the rule one way (the plain-Python answers a notebook gets)."""
     def should_stop(history, patience, min_delta):
-        best, wait, seen = None, 0, []
+        best, wait = None, 0
         for value in history["val_loss"]:
             if best is None:
                 improved = reading != "first value as a failure"
@@ -213,6 +213,7 @@ def test_the_rule_is_stated_the_same_way_in_both_notebooks():
     """The markdown states the rule that the checker enforces: strict, absolute min_delta, best moving
     only at an improvement (and the same words in both tracks)."""
     from pathlib import Path
+
     from course_lib.tooling.notebooks import read_notebook
     root = Path(__file__).resolve().parents[1]
     texts = []

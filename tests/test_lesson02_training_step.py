@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from solution_cells import Counting, model_state, smoke_namespace, solution_cells
 
 from course_lib import data
 from course_lib.techniques import early_stopping as truth
-from solution_cells import Counting, model_state, smoke_namespace, solution_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 SETUP, DATA = "c04", "c12"  # the setup cell (ct, cfg, ex) and the data cell (x_small, x_val, x_test)

@@ -7,9 +7,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from course_lib.checks import CORRECT, NOT_ATTEMPTED, WRONG
 from course_lib.exercises import lesson03_lr_schedules as shared
 from course_lib.techniques import schedules as S
-from course_lib.checks import CORRECT, NOT_ATTEMPTED, WRONG
 
 N, BASE, WARM, MIN = 400, 1e-3, 40, 1e-5
 MILESTONES = (200, 300)
@@ -105,9 +105,13 @@ def _torch_rates(make, n=N):
 def test_torch_schedulers_match_closed_forms():
     torch = pytest.importorskip("torch")
     L = torch.optim.lr_scheduler
-    close = lambda a, b: np.allclose(a, b, rtol=1e-6, atol=1e-12)
+
+    def close(a, b):
+        return np.allclose(a, b, rtol=1e-6, atol=1e-12)
+
     assert close(_torch_rates(lambda o: L.StepLR(o, 100, 0.5)), S.step_decay(STEPS, BASE, 100, 0.5))
-    assert close(_torch_rates(lambda o: L.MultiStepLR(o, list(MILESTONES), 0.5)), S.multistep(STEPS, BASE, MILESTONES, 0.5))
+    assert close(_torch_rates(lambda o: L.MultiStepLR(o, list(MILESTONES), 0.5)),
+                 S.multistep(STEPS, BASE, MILESTONES, 0.5))
     assert close(_torch_rates(lambda o: L.CosineAnnealingLR(o, N, MIN), N + 1),
                  S.cosine(np.arange(N + 1), BASE, N, MIN))
     assert close(_torch_rates(lambda o: L.LambdaLR(o, lambda s: S.warmup_cosine(s, 1.0, WARM, N, MIN / BASE)), N + 50),
@@ -149,7 +153,8 @@ def test_torch_reduce_on_plateau_matches_the_rule(patience, cooldown, min_lr):
         p = torch.nn.Parameter(torch.zeros(1))
         opt = torch.optim.SGD([p], lr=1e-3)
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=patience - 1, cooldown=cooldown,
-                                                           threshold=0.1, threshold_mode="abs", min_lr=min_lr, eps=1e-12)
+                                                           threshold=0.1, threshold_mode="abs", min_lr=min_lr,
+                                                           eps=1e-12)
         mine = S.ReduceOnPlateau(1e-3, factor=0.5, patience=patience, min_delta=0.1, cooldown=cooldown, min_lr=min_lr)
         theirs, ours = [], []
         for v in seq:
@@ -176,7 +181,10 @@ def test_keras_schedules_match_closed_forms():
     ct, tf, keras = _tf()
     from course_lib.tensorflow.schedules import WarmupCosine
     K = keras.optimizers.schedules
-    close = lambda a, b: np.allclose(a, b, rtol=1e-5, atol=1e-12)
+
+    def close(a, b):
+        return np.allclose(a, b, rtol=1e-5, atol=1e-12)
+
     assert close(_keras_rates(K.ExponentialDecay(BASE, 100, 0.5, staircase=True)), S.step_decay(STEPS, BASE, 100, 0.5))
     values = [BASE, BASE * 0.5, BASE * 0.25]
     assert close(_keras_rates(K.PiecewiseConstantDecay([m - 1 for m in MILESTONES], values)),

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from solution_cells import Counting, smoke_namespace, solution_cells
 
 from course_lib.techniques import schedules as S
-from solution_cells import Counting, smoke_namespace, solution_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 SETUP, STEP_CELLS = "c03", ("c22", "c22b", "c22c")  # make_schedule, the step, the run

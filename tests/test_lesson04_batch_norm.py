@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course_lib.techniques import batchnorm as B
-from course_lib.exercises import lesson04_batch_norm as BX
 from course_lib.checks import CORRECT, NOT_ATTEMPTED, WRONG
+from course_lib.exercises import lesson04_batch_norm as BX
+from course_lib.techniques import batchnorm as B
 
 ct_tf = pytest.importorskip("course_lib.tensorflow")  # first: configures TensorFlow
 ct_torch = pytest.importorskip("course_lib.torch")
@@ -226,7 +226,6 @@ def test_checkers_pass_the_reference_and_flag_every_known_mistake(track):
 def test_learner_style_mistakes_get_their_diagnosis():
     """Mistakes written the way a learner would, in each framework's own ops."""
     def torch_default_var(x, gamma, beta, rm, rv, momentum, eps):  # torch's var() is unbiased by default
-        n = x.shape[0]
         mean, var = x.mean(0), x.var(0)
         y = gamma * (x - mean) / torch.sqrt(var + eps) + beta
         return y, (1 - momentum) * rm + momentum * mean, (1 - momentum) * rv + momentum * var

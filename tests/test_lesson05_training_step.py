@@ -8,10 +8,10 @@ notebook defines before them (``cfg``, ``ct``, the penalties the checkers return
 
 import numpy as np
 import pytest
+from solution_cells import assert_same_pairs, exercise_cell, framework_namespace, solution_cells, trainable_weights
 
 from course_lib import budgets, data
 from course_lib.progress import progress
-from solution_cells import assert_same_pairs, exercise_cell, framework_namespace, solution_cells, trainable_weights
 
 ct_tf = pytest.importorskip("course_lib.tensorflow")  # first: configures TensorFlow
 ct_torch = pytest.importorskip("course_lib.torch")

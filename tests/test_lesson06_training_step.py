@@ -9,11 +9,11 @@ notebook defines before them (``cfg``, ``ct``, the functions the checkers return
 
 import numpy as np
 import pytest
+from solution_cells import assert_same_pairs, exercise_cell, framework_namespace, solution_cells, trainable_weights
 
 from course_lib import budgets, data
 from course_lib.progress import progress
 from course_lib.techniques import augmentation
-from solution_cells import assert_same_pairs, exercise_cell, framework_namespace, solution_cells, trainable_weights
 
 ct_tf = pytest.importorskip("course_lib.tensorflow")  # first: configures TensorFlow
 ct_torch = pytest.importorskip("course_lib.torch")
@@ -87,7 +87,10 @@ def test_notebook_step_matches_the_stacked_runs_on_2d_points(track):
     ct, augment = TRACKS[track]
     runs = [(arm, seed) for arm in ("none", "reals only", "DiffAugment") for seed in (0, 1)]
     xs = [data.mixture("ring8", 256, seed) for _, seed in runs]
-    jitter = (lambda x, a: augment.jitter(x, a, CFG.jitter))
+
+    def jitter(x, a):
+        return augment.jitter(x, a, CFG.jitter)
+
     pair = dict(dim=2, hidden=(16, 16), d_hidden=(16, 16), z_dim=CFG.toy_z_dim)
     mine = [ns["new_pair"](s, **pair) for _, s in runs]
     for (G, D), (arm, seed), x in zip(mine, runs, xs):

@@ -14,9 +14,10 @@ ct_torch = pytest.importorskip("course_lib.torch")
 tf = pytest.importorskip("tensorflow")
 torch = pytest.importorskip("torch")
 
+from solution_cells import framework_namespace, solution_cells  # noqa: E402
+
 from course_lib.tensorflow import transfer as tr_tf  # noqa: E402
 from course_lib.torch import transfer as tr_torch  # noqa: E402
-from solution_cells import framework_namespace, solution_cells  # noqa: E402
 
 NOTEBOOK = "07_transfer.ipynb"
 TRACKS = {"pytorch": (ct_torch, tr_torch), "tensorflow": (ct_tf, tr_tf)}

@@ -25,7 +25,7 @@ TRACKS = {"pytorch": (ex_torch, tr_torch), "tensorflow": (ex_tf, tr_tf)}
 def test_recorded_checksums_match_the_files_and_the_weights_are_small():
     info = json.loads(pretrained.MANIFEST.read_text())
     assert set(info["models"]) == set(pretrained.MODELS)
-    for name, entry in info["models"].items():
+    for entry in info["models"].values():
         path = pretrained.ASSET_DIR / entry["file"]
         assert pretrained.sha256(path) == entry["sha256"], f"{entry['file']} differs from manifest.json"
         assert path.stat().st_size == entry["bytes"]

@@ -133,16 +133,28 @@ def test_the_named_mistakes_written_in_the_framework(track):
     ex = _ex(track)
     if track == "torch":
         import torch.nn.functional as F
-        sp, ce = F.softplus, (lambda c, y: F.cross_entropy(c, y))
-        mean = torch.mean
+        sp, ce, mean = F.softplus, F.cross_entropy, torch.mean
     else:
         sp, mean = tf.nn.softplus, tf.reduce_mean
-        ce = (lambda c, y: tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, c)))
-    real_labels = (lambda sr, cr, yr, sf, cf, yf, w: mean(sp(-sr)) + mean(sp(sf)) + w * (ce(cr, yr) + ce(cf, yr)))
-    no_class_g = (lambda sf, cf, yf, w: mean(sp(-sf)))
-    minus_class_g = (lambda sf, cf, yf, w: mean(sp(-sf)) - w * ce(cf, yf))
-    plain_sum = (lambda losses, weights: sum(w * loss for w, loss in zip(weights, losses)))
-    dropped = (lambda losses, weights: sum(w * loss for w, loss in zip(weights[:-1], losses[:-1])) / sum(weights))
+
+        def ce(c, y):
+            return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, c))
+
+    def real_labels(sr, cr, yr, sf, cf, yf, w):
+        return mean(sp(-sr)) + mean(sp(sf)) + w * (ce(cr, yr) + ce(cf, yr))
+
+    def no_class_g(sf, cf, yf, w):
+        return mean(sp(-sf))
+
+    def minus_class_g(sf, cf, yf, w):
+        return mean(sp(-sf)) - w * ce(cf, yf)
+
+    def plain_sum(losses, weights):
+        return sum(w * loss for w, loss in zip(weights, losses))
+
+    def dropped(losses, weights):
+        return sum(w * loss for w, loss in zip(weights[:-1], losses[:-1])) / sum(weights)
+
     for exercise, fn, words in ((ex.acgan_d_loss, real_labels, "uses the real batch's labels"),
                                 (ex.acgan_g_loss, no_class_g, "the class term is missing"),
                                 (ex.acgan_g_loss, minus_class_g, "the class term is subtracted"),
@@ -156,10 +168,11 @@ def test_the_named_mistakes_written_in_the_framework(track):
 def test_a_loss_that_cuts_the_graph_is_rejected(track):
     ex = _ex(track)
     if track == "torch":
-        cut = (lambda losses, weights: torch.tensor(float(sum(w * l.item() for w, l in zip(weights, losses))
-                                                          / sum(weights))))
+        def cut(losses, weights):
+            return torch.tensor(float(sum(w * loss.item() for w, loss in zip(weights, losses)) / sum(weights)))
     else:
-        cut = (lambda losses, weights: tf.constant(sum(w * float(l) for w, l in zip(weights, losses)) / sum(weights)))
+        def cut(losses, weights):
+            return tf.constant(sum(w * float(loss) for w, loss in zip(weights, losses)) / sum(weights))
     v = ex.multitask_loss.verdict(cut)
     assert not v.passed and "no gradient reaches" in v.message
 
@@ -200,7 +213,7 @@ def test_class_control_and_diversity_on_real_digits():
     x, y = data.digits("test", with_labels=True)
     assert M.class_control(y, y) == 1.0
     assert M.class_control((y + 1) % 10, y) == 0.0
-    feats, pred = clf.features(x), clf.predict(x)
+    feats = clf.features(x)
     real = M.within_class_diversity(feats, y)
     assert real.shape == (10,) and (real > 0).all()
     # real digits against themselves (all of them agreed on): 1 where the classifier is right on every digit

@@ -9,10 +9,10 @@ notebook defines before them (``cfg``, ``ct``, the functions the checkers return
 
 import numpy as np
 import pytest
+from solution_cells import Counting, exercise_cell, framework_namespace, solution_cells
 
 from course_lib import budgets, data
 from course_lib.progress import progress
-from solution_cells import Counting, exercise_cell, framework_namespace, solution_cells
 
 ct_tf = pytest.importorskip("course_lib.tensorflow")  # first: configures TensorFlow
 ct_torch = pytest.importorskip("course_lib.torch")

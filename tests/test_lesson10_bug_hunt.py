@@ -10,9 +10,9 @@ import math
 import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
+from solution_cells import exercise_cell, framework_namespace
 
 from course_lib.tooling.notebooks import make_lesson
-from solution_cells import exercise_cell, framework_namespace
 
 if importlib.util.find_spec("tensorflow"):
     import course_lib.tensorflow  # noqa: F401 - first: it configures TensorFlow, which the torch track may import

@@ -7,9 +7,9 @@ The cells are executed as they are in the notebook, in a namespace holding what 
 before them, with small networks and a few steps."""
 import numpy as np
 import pytest
+from solution_cells import framework_namespace, solution_cells, training_steps
 
 from course_lib import budgets, data, files, metrics, monitoring
-from solution_cells import framework_namespace, solution_cells, training_steps
 
 pytest.importorskip("tensorboard")
 ct_tf = pytest.importorskip("course_lib.tensorflow")  # first: configures TensorFlow

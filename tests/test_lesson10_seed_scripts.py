@@ -9,11 +9,10 @@ The cells are executed as they are in the notebook, in a namespace that holds wh
 defines before them, with the smoke budget's hyperparameters."""
 import numpy as np
 import pytest
+from solution_cells import exercise_cell, framework_namespace, solution_cells
 
 from course_lib import budgets, data, metrics
-from course_lib.techniques import early_stopping as stopping
-from course_lib.techniques import schedules, seed_scripts
-from solution_cells import exercise_cell, framework_namespace, solution_cells
+from course_lib.techniques import early_stopping as stopping, schedules, seed_scripts
 
 ct_tf = pytest.importorskip("course_lib.tensorflow")  # first: configures TensorFlow
 ct_torch = pytest.importorskip("course_lib.torch")

@@ -10,12 +10,18 @@ notebook defines before them (``cfg``, ``ct``, the function the checker returned
 
 import numpy as np
 import pytest
+from solution_cells import (
+    Counting,
+    assert_same_pairs,
+    exercise_cell,
+    framework_namespace,
+    trainable_weights,
+    training_steps,
+)
 
 from course_lib import budgets, data
 from course_lib.progress import progress
-from course_lib.techniques import augmentation
-from course_lib.techniques import recipe as recipe_arms
-from solution_cells import Counting, assert_same_pairs, exercise_cell, framework_namespace, trainable_weights, training_steps
+from course_lib.techniques import augmentation, recipe as recipe_arms
 
 ct_tf = pytest.importorskip("course_lib.tensorflow")  # first: configures TensorFlow
 ct_torch = pytest.importorskip("course_lib.torch")
@@ -65,7 +71,8 @@ def test_notebook_step_matches_the_stacked_runs(track):
     runs = [(arm, 0) for arm in recipe_arms.TRAINED] + [("full recipe", 1)]
     steps = 2 * CFG.recipe_ada_interval
     mine = [ns["new_recipe_pair"](s, **SMALL) for _, s in runs]
-    averages = [ns["train_recipe_one"](G, D, x, recipe_arms.TRAINED[arm], steps, s) for (G, D), (arm, s) in zip(mine, runs)]
+    averages = [ns["train_recipe_one"](G, D, x, recipe_arms.TRAINED[arm], steps, s)
+                for (G, D), (arm, s) in zip(mine, runs)]
     theirs = [ns["new_recipe_pair"](s, **SMALL) for _, s in runs]
     lr_d, gamma, augmented = recipe_arms.run_settings([a for a, _ in runs], CFG.recipe_lr, CFG.recipe_ttur_ratio,
                                                       CFG.recipe_r1_gamma)

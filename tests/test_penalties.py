@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course_lib.techniques import penalties as P
-from course_lib.exercises import lesson05_gradient_penalty as PX
 from course_lib.checks import CORRECT, NOT_ATTEMPTED, WRONG
+from course_lib.exercises import lesson05_gradient_penalty as PX
+from course_lib.techniques import penalties as P
 
 ct_tf = pytest.importorskip("course_lib.tensorflow")  # first: configures TensorFlow
 ct_torch = pytest.importorskip("course_lib.torch")
@@ -132,7 +132,7 @@ def test_r1_of_a_quadratic_critic_matches_the_closed_form():
     for critic, pen in ((_QuadTorch(A), pen_torch), (_QuadKeras(A), pen_tf)):
         value = pen.r1_penalty(critic, _t(pen, X), gamma)
         assert float(pen.to_numpy(value)) == pytest.approx(r1, rel=1e-5)
-        (grad,) = _grads(pen, critic, lambda: pen.r1_penalty(critic, _t(pen, X), gamma))
+        (grad,) = _grads(pen, critic, lambda pen=pen, critic=critic: pen.r1_penalty(critic, _t(pen, X), gamma))
         assert np.allclose(grad, dA, rtol=1e-4, atol=1e-4)
 
 
@@ -149,7 +149,7 @@ def test_penalties_reach_the_critics_parameters(track, norm):
         critic = Critic(2, (16, 16), norm=norm)
         if track == "torch":
             critic.train()
-        grads = _grads(pen, critic, lambda: fn(critic))
+        grads = _grads(pen, critic, lambda fn=fn, critic=critic: fn(critic))
         assert grads and all(g is not None and np.all(np.isfinite(g)) and np.any(g != 0) for g in grads)
 
 

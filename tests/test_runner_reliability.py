@@ -14,11 +14,10 @@ from pathlib import Path
 
 import psutil
 import pytest
+from test_runner import OK_CELL, write_nb
 
 from course_lib.tooling import runner
 from course_lib.tooling.runner import run, run_one
-
-from test_runner import OK_CELL, write_nb
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {"torch": ROOT / "course_lib" / "torch", "tensorflow": ROOT / "course_lib" / "tensorflow"}
 ONE_TRACK_ONLY = {  # (package, module, name): why the other track has no counterpart
     ("torch", "models.py", "init_weights"): "PyTorch's default Linear init is not Keras' Glorot uniform; this sets it",
-    ("torch", "regularization.py", "split_params"): "PyTorch decays per parameter group; Keras excludes variables instead",
+    ("torch", "regularization.py", "split_params"):
+        "PyTorch decays per parameter group; Keras excludes variables instead",
     ("tensorflow", "batchnorm.py", "statistics"): "Keras' moving_mean/moving_variance vs PyTorch's plain buffers",
     ("tensorflow", "early_stopping.py", "FitVAE"): "a VAE for Keras' fit() and its EarlyStopping callback",
     ("tensorflow", "ensembles.py", "recompute_bn"): "PyTorch ships torch.optim.swa_utils.update_bn; Keras has none",

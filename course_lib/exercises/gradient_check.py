@@ -12,8 +12,8 @@ zero where the reference's is non-zero means blocked; any other difference means
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

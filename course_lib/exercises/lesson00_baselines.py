@@ -99,7 +99,8 @@ def reparameterize(**kwargs) -> Exercise:
         truth=reparameterize_truth,
         cases=_vae_cases(),
         hints=(
-            "The encoder predicts mu and log(sigma^2); write z as a deterministic function of them and of eps ~ N(0, I).",
+            "The encoder predicts mu and log(sigma^2); "
+            "write z as a deterministic function of them and of eps ~ N(0, I).",
             "sigma = exp(0.5 * logvar).",
             "z = mu + exp(0.5 * logvar) * eps",
         ),
@@ -135,24 +136,25 @@ def _elbo_cases():
     return cases
 
 
-def _sigmoid(l):
-    return 1.0 / (1.0 + np.exp(-l))
+def _sigmoid(lg):
+    return 1.0 / (1.0 + np.exp(-lg))
 
 
 NEGATIVE_ELBO_MISTAKES = (
-    Mistake("batch mean", lambda x, l, mu, lv: negative_elbo_truth(x, l, mu, lv).mean(),
+    Mistake("batch mean", lambda x, lg, mu, lv: negative_elbo_truth(x, lg, mu, lv).mean(),
             "return one value per example (shape (n,)); average over the batch only when you build the training loss."),
-    Mistake("mean over pixels", lambda x, l, mu, lv: _bce_with_logits(x, l).mean(axis=1) + _kl(mu, lv),
+    Mistake("mean over pixels", lambda x, lg, mu, lv: _bce_with_logits(x, lg).mean(axis=1) + _kl(mu, lv),
             "the reconstruction term is averaged over the 64 pixels instead of summed, which silently weights "
             "the KL term 64 times more (a hidden beta) and is not the ELBO in nats."),
-    Mistake("no KL", lambda x, l, mu, lv: _bce_with_logits(x, l).sum(axis=1),
-            "the KL term is missing: without it the encoder is free to ignore the prior and sampling from N(0, I) fails."),
-    Mistake("KL sign", lambda x, l, mu, lv: _bce_with_logits(x, l).sum(axis=1) - _kl(mu, lv),
+    Mistake("no KL", lambda x, lg, mu, lv: _bce_with_logits(x, lg).sum(axis=1),
+            "the KL term is missing: "
+            "without it the encoder is free to ignore the prior and sampling from N(0, I) fails."),
+    Mistake("KL sign", lambda x, lg, mu, lv: _bce_with_logits(x, lg).sum(axis=1) - _kl(mu, lv),
             "the KL term has the wrong sign: the negative ELBO *adds* KL(q || p) >= 0."),
-    Mistake("sigmoid twice", lambda x, l, mu, lv: _bce_with_logits(x, _sigmoid(l)).sum(axis=1) + _kl(mu, lv),
+    Mistake("sigmoid twice", lambda x, lg, mu, lv: _bce_with_logits(x, _sigmoid(lg)).sum(axis=1) + _kl(mu, lv),
             "you passed probabilities to a loss that expects logits (the seed's `from_logits=True` on a sigmoid "
             "output): the sigmoid is applied twice. Give the loss the raw logits."),
-    Mistake("KL with std", lambda x, l, mu, lv: _bce_with_logits(x, l).sum(axis=1)
+    Mistake("KL with std", lambda x, lg, mu, lv: _bce_with_logits(x, lg).sum(axis=1)
             - 0.5 * np.sum(1.0 + lv - mu**2 - np.exp(0.5 * lv), axis=1),
             "in the KL term, exp(logvar) is sigma^2 (the variance), not exp(logvar / 2)."),
 )
@@ -164,7 +166,8 @@ def negative_elbo(**kwargs) -> Exercise:
         truth=negative_elbo_truth,
         cases=_elbo_cases(),
         hints=(
-            "Two terms per example: the reconstruction cost -log p(x|z) summed over pixels, plus KL(q(z|x) || N(0, I)).",
+            "Two terms per example: "
+            "the reconstruction cost -log p(x|z) summed over pixels, plus KL(q(z|x) || N(0, I)).",
             "For Bernoulli pixels and decoder logits, -log p(x|z) is binary cross-entropy *with logits*, summed over "
             "the 64 pixels (reduction none, then sum over axis 1).",
             "KL = -0.5 * sum(1 + logvar - mu**2 - exp(logvar)) over the latent axis.",

@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..checks import Exercise, Mistake
-from .gradient_check import Differentiable
 from ..techniques import regularization as _reg
+from .gradient_check import Differentiable
+
 
 def _sq(params, keep=_reg.is_weight):
     return sum(float(np.sum(np.square(np.asarray(p, dtype=np.float64)))) for p in params if keep(p))

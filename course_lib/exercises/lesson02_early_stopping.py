@@ -9,6 +9,7 @@ import numpy as np
 from ..checks import Exercise, Mistake
 from ..techniques import early_stopping as _es
 
+
 def should_stop_truth(history, patience, min_delta):
     return _es.should_stop(history, patience, min_delta)
 

@@ -10,6 +10,7 @@ import numpy as np
 from ..checks import Exercise, Mistake
 from ..techniques import schedules as _sched
 
+
 def lr_at_truth(epoch, base_lr):
     """The seed's intended step schedule, from the *base* rate: base until epoch 50, half until 75, then a quarter."""
     return _sched.seed_intended(epoch, base_lr)
@@ -119,13 +120,14 @@ WARMUP_COSINE_MISTAKES = (
     *_wc_mistake("cosine restarts from step 0 (over total)", "your cosine counts from step 0 instead of from the end "
                  "of warmup, so the rate drops abruptly when warmup ends: use step - warmup_steps.",
                  origin="zero", span="total"),
-    *_wc_mistake("degrees", "np.cos / math.cos take radians: half a cosine is cos(pi * progress), not cos(180 * progress).",
-                 angle=180.0),
+    *_wc_mistake("degrees", "np.cos / math.cos take radians: "
+                 "half a cosine is cos(pi * progress), not cos(180 * progress).", angle=180.0),
     *_wc_mistake("min_lr ignored", "your rate ends at 0, not at min_lr: the cosine goes from base_lr down to min_lr, "
                  "min_lr + (base_lr - min_lr) * 0.5 * (1 + cos(pi * progress)).", use_min=False),
     *_wc_mistake("no one half", "your cosine starts at twice base_lr: the factor is 0.5 * (1 + cos(pi * progress)), "
                  "which goes from 1 to 0.", half=False),
-    *_wc_mistake("no plus one", "your rate goes below min_lr (even negative): the factor is 0.5 * (1 + cos(pi * progress)); "
+    *_wc_mistake("no plus one", "your rate goes below min_lr (even negative): "
+                 "the factor is 0.5 * (1 + cos(pi * progress)); "
                  "without the + 1 it runs from 0.5 to -0.5.", plus_one=False),
     Mistake("not clamped after total_steps", lambda *a: _wc(*a, clamp=False),
             "after total_steps your cosine keeps going and the rate rises again (what torch's CosineAnnealingLR does "

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..checks import Exercise, Mistake
-from .gradient_check import Differentiable
 from ..techniques.batchnorm import batchnorm_train, layernorm
+from .gradient_check import Differentiable
 
 # Training back-propagates through the normalised output to the layer's input (the earlier
 # layers), to gamma and beta, and through the batch statistics too: they are not constants.

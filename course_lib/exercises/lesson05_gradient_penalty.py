@@ -10,11 +10,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..checks import Exercise, Mistake, RngFrom
-from .gradient_check import Differentiable
 from ..techniques.penalties import (
-    CriticWeights, critic_input_gradient, gradient_penalty_truth, interpolate, interpolation_weights, linear_critic,
+    CriticWeights,
+    critic_input_gradient,
+    gradient_penalty_truth,
+    interpolate,
+    interpolation_weights,
+    linear_critic,
     r1_truth,
 )
+from .gradient_check import Differentiable
 
 # --- gradient penalty: cases and known mistakes -----------------------------------------
 

@@ -9,8 +9,8 @@ summary, so one definition checks both tracks.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -18,13 +18,14 @@ from dataclasses import replace
 import numpy as np
 
 from ..checks import Exercise, Mistake
-from ..techniques import ensembles as _ens
-from ..techniques import multitask as _mt
+from ..techniques import ensembles as _ens, multitask as _mt
 from ..techniques.penalties import critic_forward
-from . import lesson06_augmentation as _l06
-from . import lesson07_transfer as _l07
-from . import lesson08_multitask as _l08
-from . import lesson09_ensembles as _l09
+from . import (
+    lesson06_augmentation as _l06,
+    lesson07_transfer as _l07,
+    lesson08_multitask as _l08,
+    lesson09_ensembles as _l09,
+)
 from .gradient_check import Differentiable
 
 STILL_BUGGY = "the bug is still there. "

@@ -6,11 +6,8 @@ Part 3's checkers are in :mod:`course_lib.exercises.lesson10_bug_hunt`.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ..checks import Exercise, Mistake
-from ..techniques import schedules as _sched
-from ..techniques import seed_scripts as _seeds
+from ..techniques import schedules as _sched, seed_scripts as _seeds
 
 # --- part 1: the seed's scripts ------------------------------------------------------------------
 
@@ -56,9 +53,11 @@ def compounded_rate_exercise(**kwargs) -> Exercise:
 
 import numpy as _np  # noqa: E402
 
-from ..techniques.penalties import CriticWeights as _CriticWeights  # noqa: E402
-from ..techniques.penalties import critic_forward as _critic_forward  # noqa: E402
-from ..techniques.penalties import critic_input_gradient as _input_gradient  # noqa: E402
+from ..techniques.penalties import (  # noqa: E402
+    CriticWeights as _CriticWeights,
+    critic_forward as _critic_forward,
+    critic_input_gradient as _input_gradient,
+)
 from .gradient_check import Differentiable as _Differentiable  # noqa: E402
 from .lesson06_augmentation import AugmentWith as _AugmentWith  # noqa: E402
 
@@ -87,7 +86,8 @@ def _recipe_cases():
     cases = []
     for n, gamma in ((6, 1.0), (8, 4.0)):
         W1 = rng.normal(scale=0.4, size=(64, 8))
-        D = _CriticWeights(((W1, rng.normal(scale=0.3, size=8)), (rng.normal(scale=1.5, size=(8, 1)), _np.array([0.2]))))
+        D = _CriticWeights(((W1, rng.normal(scale=0.3, size=8)),
+                            (rng.normal(scale=1.5, size=(8, 1)), _np.array([0.2]))))
         real = data.digits("train")[rng.choice(200, n, replace=False)]
         fake = rng.uniform(0.0, 1.0, (n, 64)).astype(_np.float32)
         shifts = rng.integers(-1, 2, size=(n, 2))
@@ -138,7 +138,15 @@ def recipe_d_loss_exercise(**kwargs) -> Exercise:
 # --- end of part 2 ---
 
 # --- part 3: the bug hunt (its checkers: lesson10_bug_hunt, so that this module stays small) -------------
-from .lesson10_bug_hunt import (STILL_BUGGY, eval_probe, hunt_acgan_exercise, hunt_d_loss_exercise,  # noqa: E402,F401
-                                hunt_ema_exercise, hunt_eval_scores_exercise, hunt_freeze_exercise,
-                                hunt_g_loss_exercise, hunt_log_likelihood_exercise)
+from .lesson10_bug_hunt import (  # noqa: E402,F401
+    STILL_BUGGY,
+    eval_probe,
+    hunt_acgan_exercise,
+    hunt_d_loss_exercise,
+    hunt_ema_exercise,
+    hunt_eval_scores_exercise,
+    hunt_freeze_exercise,
+    hunt_g_loss_exercise,
+    hunt_log_likelihood_exercise,
+)
 # --- end of part 3 ---

@@ -10,18 +10,19 @@ from pathlib import Path
 
 import numpy as np
 
-from . import lesson00_baselines as _l00
-from . import lesson01_regularization as _l01
-from . import lesson02_early_stopping as _l02
-from . import lesson03_lr_schedules as _l03
-from . import lesson04_batch_norm as _l04
-from . import lesson05_gradient_penalty as _l05
-from . import lesson06_augmentation as _l06
-from . import lesson07_transfer as _l07
-from . import lesson08_multitask as _l08
-from . import lesson09_ensembles as _l09
-from . import lesson10_capstone as _l10
-
+from . import (
+    lesson00_baselines as _l00,
+    lesson01_regularization as _l01,
+    lesson02_early_stopping as _l02,
+    lesson03_lr_schedules as _l03,
+    lesson04_batch_norm as _l04,
+    lesson05_gradient_penalty as _l05,
+    lesson06_augmentation as _l06,
+    lesson07_transfer as _l07,
+    lesson08_multitask as _l08,
+    lesson09_ensembles as _l09,
+    lesson10_capstone as _l10,
+)
 
 ANSWERS_PATH = Path(__file__).resolve().parents[1] / "assets" / "answers.json"
 TRACK_FOLDERS = {"torch": "pytorch", "tensorflow": "tensorflow"}
@@ -125,7 +126,8 @@ def checkers(track: str) -> dict:
         "lr_at": _l03.lr_at(),
         "warmup_cosine": _l03.warmup_cosine(),
         # lesson 04
-        "batchnorm_train": _l04.batchnorm_exercise(fallback=bn.batchnorm_train, **{**tensors, "adapt": arrays_to_tensors}),
+        "batchnorm_train": _l04.batchnorm_exercise(fallback=bn.batchnorm_train,
+                                                   **{**tensors, "adapt": arrays_to_tensors}),
         "layernorm": _l04.layernorm_exercise(fallback=bn.layernorm, **{**tensors, "adapt": arrays_to_tensors}),
         # lesson 05: the critic is built from NumPy weights; the gradient check differentiates the penalty
         # w.r.t. its weights, the extra check makes sure that gradient is finite where the input gradient is 0
@@ -150,7 +152,7 @@ def checkers(track: str) -> dict:
         **_l09_checkers(track, to_numpy),
         # lesson 10, part 1: pure Python, the same checker in both tracks
         "compounded_rate": _l10.compounded_rate_exercise(),
-        # lesson 10, part 2: as lesson 06's discriminator_loss, plus gamma; the track's recipe.adapt converts
+        # lesson 10, part 2: as lesson 06's discriminator_loss, plus gamma; the track's augment.adapt converts
         "recipe_d_loss": _l10.recipe_d_loss_exercise(
             fallback=importlib.import_module(f"course_lib.{track}.recipe").recipe_d_loss, adapt=aug.adapt,
             to_numpy=pen.result_to_numpy, autodiff=train.AUTODIFF),

@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 
 
-
 def batchnorm_train(x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5):
     """BatchNorm1d in training mode, PyTorch's convention. ``x``: ``(n, features)``.
 

@@ -21,13 +21,19 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from ..checkpoints import CheckpointError, check_meta, remove_stale_temps, require_fit  # noqa: F401
-from ..checkpoints import load as load_state, save as save_state  # noqa: F401
+from ..checkpoints import (  # noqa: F401  # noqa: F401
+    CheckpointError,
+    check_meta,
+    load as load_state,
+    remove_stale_temps,
+    require_fit,
+    save as save_state,
+)
 from ..files import atomic_write  # noqa: F401  (checkpoints are written through it; lesson 02 shows it)
 
 MODES = ("min", "max")

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
 # --- the NumPy helpers used by both tracks ------------------------------------------------
 
 
@@ -97,7 +96,7 @@ def critic_forward(critic: CriticWeights, x) -> np.ndarray:
 def critic_input_gradient(critic: CriticWeights, x) -> np.ndarray:
     """``grad_x f(x)`` for each sample (shape of ``x``), by hand-written backpropagation."""
     h, pre = np.asarray(x, dtype=np.float64), []
-    for i, (W, b) in enumerate(critic.layers[:-1]):
+    for W, b in critic.layers[:-1]:
         z = h @ W + b
         pre.append(z)
         h = _act(z, critic.activation)

@@ -21,7 +21,7 @@ schedule, which halves the *current* rate every epoch and so compounds towards z
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

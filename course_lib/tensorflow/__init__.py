@@ -46,8 +46,8 @@ def _quiet_stderr_fd():
 
 
 with _quiet_stderr_fd():
-    import tensorflow as tf  # noqa: E402
     import keras  # noqa: E402
+    import tensorflow as tf  # noqa: E402
     tf.config.list_physical_devices("GPU")  # device discovery also logs from C++
 
 from .. import budgets  # noqa: E402
@@ -72,19 +72,22 @@ def _hygiene() -> None:
 
 _hygiene()
 
-from .models import MLP, VAE, Discriminator, Generator  # noqa: E402,F401
+from . import regularization  # noqa: E402,F401  (lesson 01)
+from .early_stopping import EarlyStopping, FitVAE, VAETrainer, load_checkpoint, save_checkpoint  # noqa: E402,F401
+from .models import MLP, VAE, Critic, Discriminator, Generator  # noqa: E402,F401
+from .penalties import clip_weights, gradient_norms, gradient_penalty, interpolate, interpolation_weights, r1_penalty  # noqa: E402,F401
 from .train import (  # noqa: E402,F401
-    DEVICE, negative_elbo, reparameterize, sample_gan, sample_vae, test_negative_elbo, to_numpy, train_gan, train_vae,
-)
-from .early_stopping import (  # noqa: E402,F401
-    EarlyStopping, FitVAE, VAETrainer, load_checkpoint, save_checkpoint,
-)
-from .models import Critic  # noqa: E402,F401
-from .penalties import (  # noqa: E402,F401
-    clip_weights, gradient_norms, gradient_penalty, interpolate, interpolation_weights, r1_penalty,
+    DEVICE,
+    negative_elbo,
+    reparameterize,
+    sample_gan,
+    sample_vae,
+    test_negative_elbo,
+    to_numpy,
+    train_gan,
+    train_vae,
 )
 
-from . import regularization  # noqa: E402,F401  (lesson 01)
 
 def seed_everything(seed: int) -> int:
     """Seed Python, NumPy, TensorFlow and Keras (op determinism is already on)."""

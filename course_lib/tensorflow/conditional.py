@@ -227,7 +227,8 @@ def latent_means(vae, x) -> np.ndarray:
 
 
 def acgan_d_loss(src_real, cls_real, y_real, src_fake, cls_fake, y_fake, weight):
-    """AC-GAN's discriminator loss on its two heads' outputs (see :func:`course_lib.techniques.multitask.acgan_d_loss`)."""
+    """AC-GAN's discriminator loss on its two heads' outputs
+    (see :func:`course_lib.techniques.multitask.acgan_d_loss`)."""
     source = tf.reduce_mean(tf.nn.softplus(-src_real)) + tf.reduce_mean(tf.nn.softplus(src_fake))
     return source + weight * (tf.reduce_mean(_ce(cls_real, y_real)) + tf.reduce_mean(_ce(cls_fake, y_fake)))
 

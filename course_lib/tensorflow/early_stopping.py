@@ -20,8 +20,16 @@ import numpy as np
 import tensorflow as tf
 
 from .. import data
-from ..techniques.early_stopping import (BatchStream, PatienceTracker, check_rng_state, load_state, require_fit,
-                                        rng_state, save_state, set_rng_state)
+from ..techniques.early_stopping import (
+    BatchStream,
+    PatienceTracker,
+    check_rng_state,
+    load_state,
+    require_fit,
+    rng_state,
+    save_state,
+    set_rng_state,
+)
 from .models import VAE
 from .train import _apply, _vae_loss, adam, negative_elbo, reparameterize, test_negative_elbo, to_tensor
 

@@ -291,7 +291,8 @@ def ensemble_log_likelihood(member_log_likelihoods):
 
 
 def adapt(a):
-    """Checker argument conversion: arrays (and lists of them) -> float32 tensors; None, numbers and flags as they are."""
+    """Checker argument conversion: arrays (and lists of them) -> float32 tensors;
+    None, numbers and flags as they are."""
     if isinstance(a, np.ndarray):
         return to_tensor(a)
     if isinstance(a, list) and a and isinstance(a[0], np.ndarray):

@@ -15,9 +15,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ..techniques import penalties as _shared
 from ..exercises import lesson05_gradient_penalty as _messages
 from ..exercises.gradient_check import Autodiff, NotATensor
+from ..techniques import penalties as _shared
 from .train import gradients, to_numpy, to_tensor
 
 interpolation_weights = _shared.interpolation_weights  # NumPy U(0, 1), shape (n, 1): same draws in both tracks

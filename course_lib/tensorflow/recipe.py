@@ -14,8 +14,7 @@ import tensorflow as tf
 from .. import data
 from ..progress import progress
 from ..runs.stacking import check_runs
-from ..techniques import augmentation as _aug
-from ..techniques import recipe as _recipe
+from ..techniques import augmentation as _aug, recipe as _recipe
 from .augment import translate
 from .stacked import Stacked
 
@@ -157,8 +156,3 @@ def generators_at(Gs, weights):
         v.assign(w)
     holder.unstack_into(copies)
     return copies
-
-
-# --- the checkers' side: the exercise's arguments are those of lesson 06's discriminator_loss -------
-
-from .augment import adapt  # noqa: E402  (NumPy weights -> a network, fixed offsets -> a function)

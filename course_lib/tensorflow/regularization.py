@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from .. import metrics
 from ..techniques import regularization as reg
-from .models import MLP, VAE, Discriminator, Generator, dense
+from .models import VAE, Generator, dense
 from .train import adam, sample_gan, test_negative_elbo, to_tensor, train_gan, train_vae
 
 VARIANTS = ("none", "L2 in Adam", "AdamW", "dropout")

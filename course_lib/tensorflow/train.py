@@ -13,8 +13,8 @@ import tensorflow as tf
 
 from .. import data
 from ..exercises.gradient_check import Autodiff, NotATensor
-from ..runs.history import RunningHistory
 from ..progress import progress
+from ..runs.history import RunningHistory
 
 DEVICE = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
 

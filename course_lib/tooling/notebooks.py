@@ -23,6 +23,7 @@ from pathlib import Path
 import nbformat
 
 from ..files import atomic_write_bytes
+from .givens import mark_givens
 
 TRACKS = ("pytorch", "tensorflow")
 KINDS = ("solutions", "lessons")
@@ -51,7 +52,7 @@ def make_lesson(nb, name: str = "notebook"):
     stubs. ``name`` is only used in error messages (e.g. the solution's path).
     """
     nb = copy.deepcopy(nb)
-    cells = []
+    cells, solution_code = [], []
     for index, cell in enumerate(nb.cells):
         tags = list(cell.get("metadata", {}).get("tags", []))
         if "injected-parameters" in tags:
@@ -66,8 +67,11 @@ def make_lesson(nb, name: str = "notebook"):
                 cell.source = _replace_solutions(source, cell.cell_type)
             except ValueError as e:
                 raise ValueError(f"{name}: cell {index}: {e}") from None
+            if cell.cell_type == "code":
+                solution_code.append(source)
         _ensure_id(nb, cell, index)
         cells.append(cell)
+    mark_givens([cell for cell in cells if cell.cell_type == "code"], _block_lines("\n".join(solution_code)))
     nb.cells = cells
     nb.metadata = nbformat.NotebookNode({
         "kernelspec": dict(LESSON_KERNELSPEC),
@@ -121,6 +125,18 @@ def _replace_solutions(source: str, cell_type: str) -> str:
     if block is not None:
         raise ValueError(f"{BEGIN!r} on line {begin_line} has no matching {END!r}")
     return "\n".join(out)
+
+
+def _block_lines(source: str) -> str:
+    """The lines inside the solution blocks of ``source`` (markers already checked)."""
+    inside, lines = False, []
+    for line in source.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith((BEGIN, END)):
+            inside = stripped.startswith(BEGIN)
+        elif inside:
+            lines.append(line)
+    return "\n".join(lines)
 
 
 def _split_buggy(block: list[str], begin_line: int, cell_type: str) -> list[str] | None:

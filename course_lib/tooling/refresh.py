@@ -15,8 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-from .. import claims as _claims
-from .. import results as _results
+from .. import claims as _claims, results as _results
 from .crosscheck import cross_track, not_held
 from .notebooks import discover, write_notebook
 from .processes import KERNEL_NAME, jupyter_path, own_kernel

@@ -114,7 +114,8 @@ def write_report(out_dir, results_dict: dict) -> Path:
              f"{len(notebooks) - n_failed} ok, {n_failed} failed." + (f" Claims: {counted}." if claims else ""), "",
              "| notebook | status | seconds | error |", "|---|---|---|---|"]
     for rel, entry in notebooks.items():
-        lines.append(f"| {_cell(rel)} | {entry['status']} | {entry['seconds']:.1f} | {_cell(entry.get('error') or '')} |")
+        error = _cell(entry.get("error") or "")
+        lines.append(f"| {_cell(rel)} | {entry['status']} | {entry['seconds']:.1f} | {error} |")
 
     with_results = [(rel, e["results"]) for rel, e in notebooks.items() if e.get("results")]
     if with_results:

@@ -20,19 +20,22 @@ torch.set_num_threads(int(os.environ.get("COURSE_TORCH_THREADS", "1")))
 
 from .. import budgets  # noqa: E402
 from ..seeding import seed_python_numpy  # noqa: E402
-from .models import MLP, VAE, Discriminator, Generator, init_weights  # noqa: E402,F401
+from . import regularization  # noqa: E402,F401  (lesson 01)
+from .early_stopping import EarlyStopping, VAETrainer, load_checkpoint, save_checkpoint  # noqa: E402,F401
+from .models import MLP, VAE, Critic, Discriminator, Generator, init_weights  # noqa: E402,F401
+from .penalties import clip_weights, gradient_norms, gradient_penalty, interpolate, interpolation_weights, r1_penalty  # noqa: E402,F401
 from .train import (  # noqa: E402,F401
-    DEVICE, negative_elbo, reparameterize, sample_gan, sample_vae, test_negative_elbo, to_numpy, train_gan, train_vae,
-)
-from .early_stopping import (  # noqa: E402,F401
-    EarlyStopping, VAETrainer, load_checkpoint, save_checkpoint,
-)
-from .models import Critic  # noqa: E402,F401
-from .penalties import (  # noqa: E402,F401
-    clip_weights, gradient_norms, gradient_penalty, interpolate, interpolation_weights, r1_penalty,
+    DEVICE,
+    negative_elbo,
+    reparameterize,
+    sample_gan,
+    sample_vae,
+    test_negative_elbo,
+    to_numpy,
+    train_gan,
+    train_vae,
 )
 
-from . import regularization  # noqa: E402,F401  (lesson 01)
 
 def seed_everything(seed: int) -> int:
     """Seed Python, NumPy and PyTorch, and make PyTorch's kernels deterministic."""
@@ -47,5 +50,6 @@ def setup(lesson: str, budget: str = "auto", seed: int = 0):
     """Resolve the budget, seed everything and return the lesson's hyperparameters."""
     cfg = budgets.config(lesson, budget, gpu_available=torch.cuda.is_available())
     seed_everything(seed)
-    print(f"PyTorch {torch.__version__} on {DEVICE.type}; lesson {lesson}, budget {cfg.budget!r}, seeds {list(cfg.seeds)}")
+    print(f"PyTorch {torch.__version__} on {DEVICE.type}; "
+          f"lesson {lesson}, budget {cfg.budget!r}, seeds {list(cfg.seeds)}")
     return cfg

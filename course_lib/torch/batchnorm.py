@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .train import DEVICE, to_numpy, to_tensor
+from .train import to_numpy, to_tensor
 
 
 def batchnorm_train(x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5):

@@ -121,7 +121,8 @@ class StackedNet(nn.Module):
     def forward(self, x):
         for W, b, act in zip(self.weights, self.biases, self.acts):
             x = torch.baddbmm(b, x, W)
-            x = {"relu": F.relu, "leaky": lambda t: F.leaky_relu(t, 0.2), "sigmoid": torch.sigmoid}.get(act, lambda t: t)(x)
+            activation = {"relu": F.relu, "leaky": lambda t: F.leaky_relu(t, 0.2), "sigmoid": torch.sigmoid}
+            x = activation.get(act, lambda t: t)(x)
         return x
 
     @torch.no_grad()
@@ -215,7 +216,8 @@ def latent_means(vae, x) -> np.ndarray:
 
 
 def acgan_d_loss(src_real, cls_real, y_real, src_fake, cls_fake, y_fake, weight):
-    """AC-GAN's discriminator loss on its two heads' outputs (see :func:`course_lib.techniques.multitask.acgan_d_loss`)."""
+    """AC-GAN's discriminator loss on its two heads' outputs
+    (see :func:`course_lib.techniques.multitask.acgan_d_loss`)."""
     source = F.softplus(-src_real).mean() + F.softplus(src_fake).mean()
     return source + weight * (F.cross_entropy(cls_real, y_real) + F.cross_entropy(cls_fake, y_fake))
 

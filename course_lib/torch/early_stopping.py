@@ -19,8 +19,16 @@ import numpy as np
 import torch
 
 from .. import data
-from ..techniques.early_stopping import (BatchStream, PatienceTracker, check_rng_state, load_state, require_fit,
-                                        rng_state, save_state, set_rng_state)
+from ..techniques.early_stopping import (
+    BatchStream,
+    PatienceTracker,
+    check_rng_state,
+    load_state,
+    require_fit,
+    rng_state,
+    save_state,
+    set_rng_state,
+)
 from .train import DEVICE, _adam, _vae_loss, negative_elbo, reparameterize, test_negative_elbo, to_tensor
 
 
@@ -94,7 +102,9 @@ def load_checkpoint(path, meta: dict | None = None) -> dict:
 
 
 def _shape(t):
-    return (tuple(t.shape), str(t.dtype).removeprefix("torch.")) if isinstance(t, torch.Tensor) else ((), "not a tensor")
+    if not isinstance(t, torch.Tensor):
+        return (), "not a tensor"
+    return tuple(t.shape), str(t.dtype).removeprefix("torch.")
 
 
 def _model_entries(saved: dict, target: dict, prefix: str):

@@ -50,7 +50,8 @@ def snapshot(model):
 
 
 def copy_with(model, tensors):
-    """A copy of ``model`` (in eval mode) holding ``tensors``, as :func:`state` lists them: to sample from an average."""
+    """A copy of ``model`` (in eval mode) holding ``tensors``, as :func:`state` lists them:
+    to sample from an average."""
     return load_state(copy.deepcopy(model), tensors).eval()
 
 
@@ -252,7 +253,8 @@ def ensemble_log_likelihood(member_log_likelihoods):
 
 
 def adapt(a):
-    """Checker argument conversion: arrays (and lists of them) -> float32 tensors; None, numbers and flags as they are."""
+    """Checker argument conversion: arrays (and lists of them) -> float32 tensors;
+    None, numbers and flags as they are."""
     if isinstance(a, np.ndarray):
         return to_tensor(a)
     if isinstance(a, list) and a and isinstance(a[0], np.ndarray):

@@ -13,9 +13,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..techniques import penalties as _shared
 from ..exercises import lesson05_gradient_penalty as _messages
 from ..exercises.gradient_check import Autodiff, NotATensor
+from ..techniques import penalties as _shared
 from .train import DEVICE, gradients, to_numpy, to_tensor
 
 interpolation_weights = _shared.interpolation_weights  # NumPy U(0, 1), shape (n, 1): same draws in both tracks

@@ -18,8 +18,7 @@ import torch.nn.functional as F
 from .. import data
 from ..progress import progress
 from ..runs.stacking import check_runs
-from ..techniques import augmentation as _aug
-from ..techniques import recipe as _recipe
+from ..techniques import augmentation as _aug, recipe as _recipe
 from .augment import translate
 from .stacked import Stacked
 from .train import DEVICE, to_tensor
@@ -162,8 +161,3 @@ def generators_at(Gs, weights):
         p.copy_(w)
     holder.unstack_into(copies)
     return [G.eval() for G in copies]
-
-
-# --- the checkers' side: the exercise's arguments are those of lesson 06's discriminator_loss -------
-
-from .augment import adapt  # noqa: E402  (NumPy weights -> a network, fixed offsets -> a function)

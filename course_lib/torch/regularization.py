@@ -139,7 +139,8 @@ def largest_singular_value(layer: nn.Linear) -> float:
     return float(torch.linalg.matrix_norm(layer.weight.detach(), ord=2))
 
 
-RECIPES = ("torch.optim.AdamW(weight_decay=wd)", "torch.optim.Adam(weight_decay=wd)", "Adam, wd/2 * sum(w^2) in the loss")
+RECIPES = ("torch.optim.AdamW(weight_decay=wd)", "torch.optim.Adam(weight_decay=wd)",
+           "Adam, wd/2 * sum(w^2) in the loss")
 
 
 def one_step(recipe: str, w, grad, lr: float, wd: float) -> np.ndarray:

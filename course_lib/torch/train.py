@@ -12,8 +12,8 @@ import torch.nn.functional as F
 
 from .. import data
 from ..exercises.gradient_check import Autodiff, NotATensor
-from ..runs.history import RunningHistory
 from ..progress import progress
+from ..runs.history import RunningHistory
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 

@@ -184,7 +184,7 @@ def outputs(model, x) -> np.ndarray:
 
 def independent_check(fn) -> str | None:
     """The loaded model must hold *copies* of the arrays, as trainable parameters."""
-    from ..exercises.lesson07_transfer import NetSpec, load_cases
+    from ..exercises.lesson07_transfer import load_cases
     spec, layers = load_cases()[0]
     kept = [(k.copy(), b.copy()) for k, b in layers]
     model = fn(build_spec(spec), layers)

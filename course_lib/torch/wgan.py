@@ -13,11 +13,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..techniques import critic_fields as _fields
-from ..runs.draws import RunDraws
-from ..runs.stacking import check_runs
-from ..runs.history import RunningHistories, RunningHistory
 from ..progress import progress
+from ..runs.draws import RunDraws
+from ..runs.history import RunningHistories, RunningHistory
+from ..runs.stacking import check_runs
+from ..techniques import critic_fields as _fields
 from .penalties import clip_weights, gradient_norms, gradient_penalty, r1_penalty
 from .stacked import Stacked
 from .train import DEVICE, to_tensor
