@@ -14,17 +14,26 @@ yet": the checker says how to get a hint and hands back the reference implementa
 the rest of the lesson still runs. A wrong answer is explained and replaced the same way.
 Where training differentiates the output, right values are not enough: the gradient must
 reach the inputs too (``differentiable``, :mod:`course_lib.exercises.gradient_check`).
+
+With ``$COURSE_VERDICTS_PATH`` set (the grader's), ``check`` also appends each verdict to it as a JSON line.
 """
 from __future__ import annotations
 
 import copy
 import inspect
+import json
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 CORRECT, WRONG, NOT_ATTEMPTED = "correct", "wrong", "not attempted"
+VERDICTS_ENV = "COURSE_VERDICTS_PATH"  # where check() logs {"exercise", "status", "diagnosis"}, when set
+# A wrong answer's diagnosis when no known mistake names it (a matched mistake gives its own ``name``).
+RAISED, RETURNED_NONE, NOT_A_FUNCTION, UNREADABLE = "raised", "returned-none", "not-a-function", "unreadable-output"
+VALUES_DIFFER, GRADIENT, EXTRA_CHECK = "values-differ", "gradient-check", "extra-check"
 _ORDINAL = {1: "1st", 2: "2nd", 3: "3rd"}
 
 
@@ -48,6 +57,7 @@ class Verdict:
     status: str
     message: str
     use: Any = None  # what the notebook should go on with
+    diagnosis: str | None = None  # when wrong: the known mistake's name, else one of the categories above
 
     @property
     def passed(self) -> bool:
@@ -208,7 +218,7 @@ class Exercise:
         if factor is not None:
             return f"every value is {_as_text(factor, 1.0, False)} times the expected one: a constant factor is off."
         for k, (args, got, want) in enumerate(results):
-            boolean = isinstance(want, (bool, np.bool_)) or getattr(want, "dtype", None) == bool  # say True/False
+            boolean = isinstance(want, (bool, np.bool_)) or getattr(want, "dtype", None) == np.bool_  # say True/False
             for j, (a, b) in enumerate(zip(_flatten(got), _flatten(want))):
                 bad = ~np.isclose(a, b, rtol=self.rtol, atol=self.atol)
                 if not bad.any():
@@ -222,18 +232,18 @@ class Exercise:
                 return f"{self._which(j, n)} differs {self._where(k, args)}{count}: " + "; ".join(shown) + "."
         return "the values differ."  # not reached: some case differs
 
-    def _further(self, fn) -> str | None:
-        """What the values cannot show: gradients, then the extra checks."""
-        checks = list(self.extra_checks)
+    def _further(self, fn) -> tuple[str, str] | None:
+        """What the values cannot show: gradients, then the extra checks. ``(problem, diagnosis)`` or None."""
+        checks = [(extra, EXTRA_CHECK) for extra in self.extra_checks]
         if self.differentiable is not None and self.autodiff is not None:
-            checks.insert(0, lambda f: self.differentiable.problem(self, f))
-        for extra in checks:
+            checks.insert(0, (lambda f: self.differentiable.problem(self, f), GRADIENT))
+        for extra, diagnosis in checks:
             try:
                 problem = extra(fn)
             except Exception as e:  # noqa: BLE001 - a learner's bug that only these inputs reveal
                 problem = f"on further inputs it raised {type(e).__name__}: {e}"
             if problem:
-                return problem
+                return problem, diagnosis
         return None
 
     def verdict(self, fn) -> Verdict:
@@ -247,7 +257,8 @@ class Exercise:
         if fn is None:
             return missing
         if not callable(fn):
-            return Verdict(WRONG, f"{self.name}: expected a function, got {type(fn).__name__}. {instead}", fallback)
+            return Verdict(WRONG, f"{self.name}: expected a function, got {type(fn).__name__}. {instead}", fallback,
+                           NOT_A_FUNCTION)
         results = []
         for args in self.cases:
             try:
@@ -255,30 +266,35 @@ class Exercise:
             except NotImplementedError:
                 return missing
             except Exception as e:  # a learner's bug: report it, do not crash the lesson
-                return Verdict(WRONG, f"{self.name}: your function raised {type(e).__name__}: {e}\n{instead}", fallback)
+                return Verdict(WRONG, f"{self.name}: your function raised {type(e).__name__}: {e}\n{instead}", fallback,
+                               RAISED)
             if out is None:
                 return Verdict(WRONG, f"{self.name}: your function returned None. Did you forget `return`?\n{instead}",
-                               fallback)
+                               fallback, RETURNED_NONE)
             want = self.truth(*args)
             try:
                 results.append((args, self._read(out, want), want))
             except _Unreadable as e:
                 return Verdict(WRONG, f"{self.name}: your function returned a {e}, which is not a number, an array "
-                               f"or a tensor (nor a tuple of them).\n{instead}", fallback)
+                               f"or a tensor (nor a tuple of them).\n{instead}", fallback, UNREADABLE)
         if any(not self._same(got, want) for _, got, want in results):
-            message = next((m.message for m in self.mistakes
+            mistake = next((m for m in self.mistakes
                             if all(self._same(got, m.impl(*args)) for args, got, _ in results)), None)
-            return Verdict(WRONG, f"{self.name}: not quite. {message or self._describe(results)}\n{hint}\n{instead}",
-                           fallback)
-        problem = self._further(fn)
-        if problem:
-            return Verdict(WRONG, f"{self.name}: the values are right, but {problem}\n{hint}\n{instead}", fallback)
+            name, message = (mistake.name, mistake.message) if mistake else (VALUES_DIFFER, self._describe(results))
+            return Verdict(WRONG, f"{self.name}: not quite. {message}\n{hint}\n{instead}", fallback, name)
+        further = self._further(fn)  # (problem, diagnosis)
+        if further:
+            return Verdict(WRONG, f"{self.name}: the values are right, but {further[0]}\n{hint}\n{instead}", fallback,
+                           further[1])
         return Verdict(CORRECT, f"{self.name}: correct! ✓", fn)
 
     def check(self, fn):
-        """Print the verdict and return the function the notebook should go on with."""
+        """Print the verdict (and log it, see the module docstring); return the function to go on with."""
         v = self.verdict(fn)
         print(v.message)
+        if os.environ.get(VERDICTS_ENV):  # one line per check: a rerun cell appends again, and the last line wins
+            with open(os.environ[VERDICTS_ENV], "a", encoding="utf-8") as f:
+                f.write(json.dumps({"exercise": self.name, "status": v.status, "diagnosis": v.diagnosis}) + "\n")
         return v.use
 
     # -- help --------------------------------------------------------------------

@@ -1,12 +1,27 @@
 """Checker tests: every exercise accepts its reference, rejects the known mistakes with
 their own diagnosis, and falls back to the reference when not attempted."""
 import importlib
+import json
 
 import numpy as np
 import pytest
 
+from course_lib.checks import (
+    CORRECT,
+    EXTRA_CHECK,
+    GRADIENT,
+    NOT_A_FUNCTION,
+    NOT_ATTEMPTED,
+    RAISED,
+    RETURNED_NONE,
+    UNREADABLE,
+    VALUES_DIFFER,
+    VERDICTS_ENV,
+    WRONG,
+    Exercise,
+    Mistake,
+)
 from course_lib.exercises import lesson00_baselines as shared
-from course_lib.checks import CORRECT, NOT_ATTEMPTED, WRONG, Exercise, Mistake
 
 
 def _stub(*args):
@@ -95,14 +110,14 @@ def _learner_versions(fw):
         import torch
         F = torch.nn.functional
         exp, s = torch.exp, (lambda t: t.sum(dim=1))
-        bce = lambda x, l: F.binary_cross_entropy_with_logits(l, x, reduction="none")  # noqa: E731
+        bce = lambda x, lg: F.binary_cross_entropy_with_logits(lg, x, reduction="none")  # noqa: E731
         bce_probs = lambda x, p: F.binary_cross_entropy(p, x, reduction="none")  # noqa: E731
         sigmoid = torch.sigmoid
         mean_px = lambda t: t.mean(dim=1)  # noqa: E731
     else:
         import tensorflow as tf
         exp, s = tf.exp, (lambda t: tf.reduce_sum(t, axis=1))
-        bce = lambda x, l: tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=l)  # noqa: E731
+        bce = lambda x, lg: tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=lg)  # noqa: E731
         bce_probs = lambda x, p: -(x * tf.math.log(p) + (1 - x) * tf.math.log(1 - p))  # noqa: E731
         sigmoid = tf.sigmoid
         mean_px = lambda t: tf.reduce_mean(t, axis=1)  # noqa: E731
@@ -115,12 +130,12 @@ def _learner_versions(fw):
         "no mean": lambda mu, lv, eps: exp(0.5 * lv) * eps,
     }
     elbo = {
-        "correct": lambda x, l, mu, lv: s(bce(x, l)) + kl(mu, lv),
-        "correct via probabilities": lambda x, l, mu, lv: s(bce_probs(x, sigmoid(l))) + kl(mu, lv),
-        "mean over pixels": lambda x, l, mu, lv: mean_px(bce(x, l)) + kl(mu, lv),
-        "no KL": lambda x, l, mu, lv: s(bce(x, l)),
-        "KL sign": lambda x, l, mu, lv: s(bce(x, l)) - kl(mu, lv),
-        "sigmoid twice": lambda x, l, mu, lv: s(bce(x, sigmoid(l))) + kl(mu, lv),
+        "correct": lambda x, lg, mu, lv: s(bce(x, lg)) + kl(mu, lv),
+        "correct via probabilities": lambda x, lg, mu, lv: s(bce_probs(x, sigmoid(lg))) + kl(mu, lv),
+        "mean over pixels": lambda x, lg, mu, lv: mean_px(bce(x, lg)) + kl(mu, lv),
+        "no KL": lambda x, lg, mu, lv: s(bce(x, lg)),
+        "KL sign": lambda x, lg, mu, lv: s(bce(x, lg)) - kl(mu, lv),
+        "sigmoid twice": lambda x, lg, mu, lv: s(bce(x, sigmoid(lg))) + kl(mu, lv),
     }
     return reparam, elbo
 
@@ -214,3 +229,44 @@ def test_an_extra_check_that_raises_is_reported():
                   extra_checks=(lambda fn: fn(None),))
     v = ex.verdict(lambda x: x * x)
     assert v.status == WRONG and "the values are right, but on further inputs it raised TypeError" in v.message
+
+
+# --- the diagnosis a grader reads, and the verdict log ---------------------------------------
+
+def test_a_verdict_names_its_diagnosis():
+    ex = _square_exercise()
+    assert ex.verdict(lambda x: 2 * x).diagnosis == "double"  # a known mistake: its name
+    described = {RAISED: lambda x: 1 / 0, RETURNED_NONE: lambda x: None, NOT_A_FUNCTION: 42,
+                 UNREADABLE: lambda x: "x squared", VALUES_DIFFER: lambda x: 3 * x**2}
+    for diagnosis, answer in described.items():
+        v = ex.verdict(answer)
+        assert (v.status, v.diagnosis) == (WRONG, diagnosis), v.message
+    for answer in (lambda x: x * x, _stub, None):  # correct, or not attempted: nothing to diagnose
+        assert ex.verdict(answer).diagnosis is None
+    picky = _square_exercise()
+    picky.extra_checks = (lambda fn: None if fn(np.array([3.0]))[0] == 9.0 else "it fails on 3",)
+    v = picky.verdict(lambda x: x * x if len(x) > 1 else x)
+    assert (v.status, v.diagnosis) == (WRONG, EXTRA_CHECK) and "it fails on 3" in v.message
+
+
+def test_a_cut_gradient_is_diagnosed_as_such():
+    track, ex = _framework("torch")
+    import torch
+
+    v = ex.reparameterize.verdict(lambda mu, lv, eps: (mu + torch.exp(0.5 * lv) * eps).detach())
+    assert (v.status, v.diagnosis) == (WRONG, GRADIENT), v.message
+
+
+def test_check_logs_each_verdict_when_the_grader_asks(tmp_path, monkeypatch, capsys):
+    ex = _square_exercise()
+    ex.check(lambda x: 2 * x)  # no log asked for: nothing written anywhere
+    log = tmp_path / "verdicts.jsonl"
+    monkeypatch.setenv(VERDICTS_ENV, str(log))
+    ex.check(lambda x: 2 * x)
+    ex.check(_stub)
+    ex.check(lambda x: x * x)  # a rerun cell appends: the grader takes the last line
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert lines == [{"exercise": "square", "status": WRONG, "diagnosis": "double"},
+                     {"exercise": "square", "status": NOT_ATTEMPTED, "diagnosis": None},
+                     {"exercise": "square", "status": CORRECT, "diagnosis": None}]
+    assert capsys.readouterr().out.count("square:") == 4  # the printed verdicts are unchanged

@@ -13,8 +13,8 @@ import math
 import os
 import shutil
 import subprocess
-import threading
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path, PurePosixPath
@@ -22,9 +22,7 @@ from pathlib import Path, PurePosixPath
 import nbformat
 from tqdm.auto import tqdm
 
-from .. import budgets
-from .. import claims as _claims
-from .. import results as _results
+from .. import budgets, claims as _claims, results as _results
 from .crosscheck import cross_track
 from .notebooks import discover
 from .outfolder import OutFolder, RunInProgress, write_summary  # noqa: F401  (RunInProgress is part of the API)
@@ -172,17 +170,19 @@ def _entry(status: str, seconds: float = 0.0, error: str | None = None, results:
 
 
 def run_one(path, root, budget: str = "smoke", out="build", timeout: float | None = None,
-            seed: int = 0, live: Live | None = None, kernel_path: str | None = None) -> dict:
+            seed: int = 0, live: Live | None = None, kernel_path: str | None = None, *,
+            env: dict | None = None) -> dict:
     """Execute one notebook with papermill in a subprocess, on this interpreter's kernel.
 
     Writes ``out/executed/<rel>`` and lets the notebook write ``out/results/<rel>.json``
     (``rel`` is the path relative to ``root``; a relative ``out`` is relative to ``root``).
     A solution notebook that records no results fails. Returns ``{"status": "ok"|"failed"|
-    "interrupted", "seconds", "error", "results"}``.
+    "interrupted", "seconds", "error", "results"}``. ``env``: more variables for the kernel
+    (:func:`child_env`'s overrides; the grader passes where the checkers log their verdicts).
     """
     if kernel_path is None:
         with own_kernel() as folder:
-            return run_one(path, root, budget, out, timeout, seed, live, folder)
+            return run_one(path, root, budget, out, timeout, seed, live, folder, env=env)
     budget = resolve_budget(budget)
     limit = _timeout(budget, timeout)
     live = live or Live()
@@ -204,10 +204,11 @@ def run_one(path, root, budget: str = "smoke", out="build", timeout: float | Non
     cmd = [sys.executable, "-m", "papermill", str(path), str(executed),
            "-r", "BUDGET", budget, "-p", "SEED", str(int(seed)), "-r", "RESULTS_PATH", str(results_json),
            "--kernel", KERNEL_NAME, "--cwd", str(path.parent), "--no-progress-bar"]
-    env = child_env(root, PYTHONHASHSEED="0", MPLBACKEND="Agg", JUPYTER_PATH=jupyter_path(kernel_path))
+    kernel_env = child_env(root, **{"PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", **(env or {}),
+                                    "JUPYTER_PATH": jupyter_path(kernel_path)})
     start = time.perf_counter()
     # Own session, so that papermill's whole process group can be ended (its kernel is ended by pid).
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    proc = subprocess.Popen(cmd, env=kernel_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     live.add(proc)
     timed_out = False
@@ -307,5 +308,6 @@ def run(root, budget: str = "smoke", track: str = "all", kind: str = "solutions"
         write_summary(out, summary)
         write_report(out, summary)
     if live.stopping.is_set():
-        raise KeyboardInterrupt(f"run interrupted; unfinished notebooks are marked interrupted in {out / 'results.json'}")
+        raise KeyboardInterrupt("run interrupted; unfinished notebooks are marked interrupted in "
+                                f"{out / 'results.json'}")
     return summary
