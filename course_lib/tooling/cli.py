@@ -3,6 +3,8 @@
     python -m course_lib build [--check] [--root DIR]
     python -m course_lib run [--budget B] [--track T] [--kind K] [--only S] [--jobs N] [--out DIR] [--timeout S]
     python -m course_lib refresh [--only S] [--track T] [--budget B] [--timeout S]
+    python -m course_lib grade DIR [--out DIR] [--timeout S] [--jobs N] [--force]
+    python -m course_lib site [--out DIR] [--report DIR] [--check [--screenshots DIR]]
 
 Framework-neutral: nothing here (or in the modules it uses) imports PyTorch or TensorFlow.
 """
@@ -37,7 +39,7 @@ def _timeout_seconds(text: str) -> float:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m course_lib", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{build,run,refresh}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{build,run,refresh,grade,site}")
     root = argparse.ArgumentParser(add_help=False)
     root.add_argument("--root", type=Path, default=PACKAGE_ROOT,
                       help="course repository root (default: %(default)s)")
@@ -55,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("build"),
                    help="output folder, relative to --root (default: build)")
     p.add_argument("--timeout", type=_timeout_seconds, metavar="S",
-                   help="seconds per notebook (default: smoke 300, cpu 900, gpu 3600; auto: that of the budget it resolves to)")
+                   help="seconds per notebook (default: smoke 300, cpu 900, gpu 3600; "
+                        "auto: that of the budget it resolves to)")
     p.add_argument("--seed", type=int, default=0, help="SEED parameter passed to notebooks (default: 0)")
 
     p = sub.add_parser("refresh", parents=[root], help="re-execute solutions in place to refresh their outputs")
@@ -63,6 +66,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--track", choices=TRACKS + ("all",), default="all")
     p.add_argument("--budget", choices=BUDGETS, default="cpu", help="COURSE_BUDGET for the run (default: %(default)s)")
     p.add_argument("--timeout", type=_timeout_seconds, metavar="S", help="seconds per cell (default per budget)")
+
+    p = sub.add_parser("grade", parents=[root], help="run participants' notebooks and write a gradebook")
+    p.add_argument("dir", type=Path, metavar="DIR", help="one folder per participant, holding their lesson notebooks")
+    p.add_argument("--out", type=Path, default=Path("gradebook"),
+                   help="folder for gradebook.csv and gradebook.md, outside DIR (default: ./gradebook)")
+    p.add_argument("--timeout", type=_timeout_seconds, metavar="S", default=300.0,
+                   help="seconds per notebook, kernel start included (default: %(default)g)")
+    p.add_argument("--jobs", type=_positive_int, default=1, help="notebooks run in parallel (default: 1)")
+    p.add_argument("--force", action="store_true", help="replace a gradebook already in --out")
+
+    p = sub.add_parser("site", parents=[root], help="build the course site (static HTML, offline), or check it")
+    p.add_argument("--out", type=Path, default=Path("build/site"),
+                   help="site folder, relative to --root (default: %(default)s)")
+    p.add_argument("--report", type=Path, default=Path("reference/cpu"),
+                   help="a course run's output (report.md, charts/), relative to --root (default: %(default)s)")
+    p.add_argument("--check", action="store_true",
+                   help="do not build: open every page of the built site in headless Chromium and take screenshots")
+    p.add_argument("--screenshots", type=Path, default=Path("build/site-screenshots"),
+                   help="with --check: folder for the PNG screenshots, relative to --root (default: %(default)s)")
     return parser
 
 
@@ -74,9 +96,8 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def cmd_build(args) -> int:
-    from .notebooks import build, orphans
-
     from . import answers
+    from .notebooks import build, orphans
 
     answers_path = answers.path_for(args.root)
     try:
@@ -154,10 +175,58 @@ def cmd_refresh(args) -> int:
     return 0
 
 
+def cmd_grade(args) -> int:
+    from .grading import grade
+
+    try:
+        done = grade(args.dir, out=args.out, timeout=args.timeout, jobs=args.jobs, force=args.force, root=args.root)
+    except ValueError as e:  # DIR missing, empty or laid out otherwise; --out inside DIR or already used
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as e:
+        print(f"interrupted: {e}", file=sys.stderr)
+        return 130
+    for path in done["paths"]:
+        print(f"gradebook: {path}")
+    return 0
+
+
+def cmd_site(args) -> int:
+    import subprocess
+
+    from .site import SiteError, build_site
+    from .site_check import SiteCheckError, check_site
+
+    out = args.root / args.out
+    if args.check:
+        try:
+            report = check_site(out, args.root / args.screenshots)
+        except SiteCheckError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        for path in report.screenshots:
+            print(f"screenshot: {_rel(path, args.root)}")
+        for problem in report.problems:
+            print(f"PROBLEM {problem}", file=sys.stderr)
+        print(f"{len(report.pages)} page(s) checked, {len(report.problems)} problem(s)")
+        return 1 if report.problems else 0
+    try:
+        index = build_site(args.root, args.root / args.report, out)
+    except SiteError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except subprocess.CalledProcessError as e:
+        print(f"error: sphinx-build failed (exit {e.returncode}); its messages are above", file=sys.stderr)
+        return 1
+    print(f"site: {_rel(index, args.root)}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not args.root.is_dir():
         parser.error(f"--root {args.root} is not a directory")
-    return {"build": cmd_build, "run": cmd_run, "refresh": cmd_refresh}[args.command](args)
+    return {"build": cmd_build, "run": cmd_run, "refresh": cmd_refresh, "grade": cmd_grade,
+            "site": cmd_site}[args.command](args)
 
