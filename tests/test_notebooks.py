@@ -1,5 +1,11 @@
-"""Every solution and every lesson runs end to end at budget ``smoke`` (lessons with their
-exercise stubs: the checkers fall back to the references), each in its own papermill process."""
+"""Every lesson runs end to end at budget ``smoke`` with its exercise stubs (the checkers fall
+back to the references), each in its own papermill process, as a learner's first run does.
+
+The solutions are not run here: `make test` runs each of them once under nbval, which fails on
+any error and compares the checked outputs. What this test adds for a lesson (results recorded,
+nothing written beside the notebook, the time limit) holds for its solution too, because the
+lesson is generated from the solution and differs from it only in the exercise bodies
+(`course_lib build --check`, the first step of `make test`, keeps them in sync)."""
 import os
 from pathlib import Path
 
@@ -9,7 +15,7 @@ from course_lib.tooling.notebooks import discover
 from course_lib.tooling.runner import run_one
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = discover(ROOT, kind="all")
+NOTEBOOKS = discover(ROOT, kind="lessons")
 # The design asks for at most 60 s per notebook at smoke, kernel start included. CI may
 # allow slower machines through COURSE_SMOKE_LIMIT; the measured time is printed either way.
 SMOKE_LIMIT = float(os.environ.get("COURSE_SMOKE_LIMIT", "60"))
